@@ -1,0 +1,48 @@
+"""Small pieces every command uses: opening the store, printing tables, progress."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import click
+
+
+def db_url(ctx: click.Context) -> str:
+    return ctx.find_root().obj["db"]
+
+
+@contextmanager
+def open_store_from(ctx: click.Context, *, read_only: bool = False) -> Iterator["GraphStore"]:  # noqa: F821
+    from hmlm_sb.store import open_store
+
+    store = open_store(db_url(ctx), read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def print_frame(frame, fmt: str = "table", title: str | None = None) -> None:
+    """A DataFrame as a rich table, CSV or JSON (records) on stdout."""
+    if fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records", indent=2, default_handler=str))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for col in frame.columns:
+            table.add_column(str(col))
+        for row in frame.itertuples(index=False):
+            table.add_row(*("" if v is None else str(v) for v in row))
+        Console().print(table)
+
+
+def progress_bar():
+    """A rich progress bar for long work."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), transient=False)

@@ -1,0 +1,72 @@
+"""The `hmlm` command line. Each command lives in its own module, imported on use."""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from hmlm_sb.cli.lazy import LAZY_HELP, LazyGroup
+
+COMMANDS = {
+    # name: ("module:attr", one-line help)
+    "info": ("hmlm_sb.cli.store_cmds:info", "Store, schema version and counts per label and type."),
+    "query": ("hmlm_sb.cli.store_cmds:query", "Run a Cypher query (read-only unless --write)."),
+    "import": ("hmlm_sb.cli.import_cmds:import_", "Import SBML, SBML-qual, Netflux .xlsx or SIF into the store."),
+    "models": ("hmlm_sb.cli.import_cmds:models", "List or remove imported models."),
+    "export": ("hmlm_sb.cli.export_cmds:export", "Export a model or cell as SBML, SBML-qual, SIF or PyG tensors."),
+    "simulate": ("hmlm_sb.cli.sim_cmds:simulate", "Simulate the logic-based ODE under a condition."),
+    "dataset": ("hmlm_sb.cli.sim_cmds:dataset", "Make ground-truth datasets for training and benchmarks."),
+    "validate": ("hmlm_sb.cli.sim_cmds:validate", "Score predictions against published experiments."),
+    "train": ("hmlm_sb.cli.model_cmds:train", "Train the HMLM or a baseline on a dataset."),
+    "predict": ("hmlm_sb.cli.model_cmds:predict", "Predict trajectories with a trained run."),
+    "benchmark": ("hmlm_sb.cli.benchmark_cmds:benchmark", "Run baselines and the HMLM side by side."),
+    "crosstalk": ("hmlm_sb.cli.crosstalk_cmds:crosstalk", "Ranked learned crosstalk from the store."),
+    "retrain": ("hmlm_sb.cli.crosstalk_cmds:retrain", "Retrain when the graph changed since the last run."),
+    "demo": ("hmlm_sb.cli.demo_cmds:demo", "The main job end to end on the embedded store."),
+}
+LAZY_HELP.update({target: text for target, text in COMMANDS.values()})
+
+
+@click.group(cls=LazyGroup, lazy_subcommands={k: v[0] for k, v in COMMANDS.items()},
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="HMLM_DB", default="./hmlm.lbdb", show_default=True,
+              help="Store: a LadybugDB path, or neo4j://host:7687 / bolt://... (env HMLM_DB).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="hmlm-sb")
+@click.pass_context
+def _group(ctx: click.Context, db: str, debug: bool) -> None:
+    """hmlm: learn signaling dynamics and crosstalk, kept in a graph database."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+    ctx.obj["debug"] = debug
+
+
+def cli(argv: list[str] | None = None) -> None:
+    """Entry point: HmlmError becomes one clear line and exit code 2 (traceback with --debug)."""
+    from hmlm_sb.errors import HmlmError
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or os.environ.get("HMLM_DEBUG") == "1"
+    try:
+        _group.main(args=args, prog_name="hmlm", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except HmlmError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    cli()

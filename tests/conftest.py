@@ -1,0 +1,36 @@
+"""Shared fixtures. Real inputs are read from ../shared/data (never copied here).
+
+With CI=true a missing input or tool fails the test instead of skipping it.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("HMLM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip locally, fail in CI, when something the suite needs is missing."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI needs it: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    need(SHARED_DATA.is_dir(), f"shared data folder not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def rogers_xlsx(shared_data: Path) -> Path:
+    path = shared_data / "netflux" / "Rogers2022_snm_1_1_rev4.xlsx"
+    need(path.is_file(), f"missing {path}")
+    return path
