@@ -202,3 +202,53 @@ def model_crosstalk(model, conditions: Sequence[str]) -> dict[str, np.ndarray]:
         if matrix is not None:
             out[condition] = np.asarray(matrix, dtype=float)
     return out
+
+
+# ---- reading back ----------------------------------------------------------------------------
+CROSSTALK_COLUMNS = ["condition", "level", "source", "source_name", "target", "target_name",
+                     "weight", "rank", "known", "model_kind", "run"]
+
+
+def crosstalk_query(*, level: str = "species", species: str | None = None, pathway: str | None = None,
+                    condition: str | None = None, novel: bool = False,
+                    top: int = 20) -> tuple[str, dict[str, object]]:
+    """Cypher and parameters for the ranked crosstalk table (runs on both stores).
+
+    ``species`` / ``pathway`` match a node's uid, local id or name at either end.
+    """
+    if level not in ("species", "pathway"):
+        raise ValueError(f"level must be 'species' or 'pathway', not {level!r}")
+    if top < 1:
+        raise ValueError("top must be at least 1")
+    label = "Species" if level == "species" else "Pathway"
+    where, params = [], {"top": int(top)}
+    for name, value in (("species", species), ("pathway", pathway)):
+        if value is not None:
+            where.append(f"(s.uid = ${name} OR s.id = ${name} OR s.name = ${name} "
+                         f"OR t.uid = ${name} OR t.id = ${name} OR t.name = ${name})")
+            params[name] = value
+    if condition is not None:
+        where.append("c.condition = $condition")
+        params["condition"] = condition
+    if novel:
+        where.append("c.known = false")
+    cypher = (
+        f"MATCH (s:{label})-[c:CROSSTALK]->(t:{label})"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" RETURN c.condition AS condition, '{level}' AS level, s.uid AS source, s.name AS source_name,"
+        " t.uid AS target, t.name AS target_name, c.weight AS weight, c.rank AS rank,"
+        " c.known AS known, c.model_kind AS model_kind, c.run AS run"
+        " ORDER BY weight DESC, condition, source, target LIMIT $top"
+    )
+    return cypher, params
+
+
+def crosstalk_table(store, **filters) -> "pd.DataFrame":  # noqa: F821
+    """The ranked crosstalk edges from ``store`` (see :func:`crosstalk_query`)."""
+    import pandas as pd
+
+    cypher, params = crosstalk_query(**filters)
+    frame = store.query(cypher, params)
+    if frame.empty:
+        return pd.DataFrame(columns=CROSSTALK_COLUMNS)
+    return frame[CROSSTALK_COLUMNS].reset_index(drop=True)

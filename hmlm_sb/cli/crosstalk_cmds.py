@@ -1,0 +1,61 @@
+"""`hmlm crosstalk` (ranked learned crosstalk) and `hmlm retrain` (keep it current)."""
+from __future__ import annotations
+
+import click
+
+from hmlm_sb.cli.common import open_store_from, print_frame
+
+
+@click.command("crosstalk")
+@click.option("--species", "species", metavar="ID", help="Edges to or from this species (uid, id or name).")
+@click.option("--pathway", "pathway", metavar="NAME",
+              help="Pathway-level edges to or from this pathway (uid, id or name).")
+@click.option("--level", type=click.Choice(["species", "pathway"]), default=None,
+              help="Species or pathway edges (default: pathway with --pathway, else species).")
+@click.option("--condition", metavar="NAME", help="Only this condition.")
+@click.option("--novel", is_flag=True, help="Only edges that are not a known REGULATES edge.")
+@click.option("--top", "top", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.pass_context
+def crosstalk(ctx: click.Context, species: str | None, pathway: str | None, level: str | None,
+              condition: str | None, novel: bool, top: int, fmt: str) -> None:
+    """Ranked learned crosstalk edges, strongest first."""
+    from hmlm_sb.crosstalk import crosstalk_table
+    from hmlm_sb.errors import InputError
+
+    level = level or ("pathway" if pathway else "species")
+    if species and level == "pathway":
+        raise InputError("--species selects species-level edges; drop --level pathway", element="--species")
+    if pathway and level == "species":
+        raise InputError("--pathway selects pathway-level edges; drop --level species", element="--pathway")
+    with open_store_from(ctx, read_only=True) as store:
+        frame = crosstalk_table(store, level=level, species=species, pathway=pathway,
+                                condition=condition, novel=novel, top=top)
+    if frame.empty and fmt == "table":
+        click.echo("no crosstalk edges match (train a model and write crosstalk first: "
+                   "`hmlm demo` or `hmlm retrain --force`)", err=True)
+        return
+    title = f"{'novel ' if novel else ''}{level} crosstalk" + (f" under {condition}" if condition else "")
+    print_frame(frame, fmt, title=title)
+
+
+@click.command("retrain")
+@click.option("--cell", default=None, metavar="NAME",
+              help="Cell whose subgraph to check (default: the cell of the newest run).")
+@click.option("--force", is_flag=True, help="Retrain even when nothing changed.")
+@click.option("--keep-history", is_flag=True, help="Keep earlier runs' CROSSTALK edges too.")
+@click.option("--out", "out_dir", default="hmlm_runs", show_default=True,
+              type=click.Path(file_okay=False), help="Where checkpoints go.")
+@click.pass_context
+def retrain(ctx: click.Context, cell: str | None, force: bool, keep_history: bool, out_dir: str) -> None:
+    """Retrain with the last run's config when the cell's subgraph changed since that run."""
+    from rich.console import Console
+
+    from hmlm_sb.retrain import retrain_cell
+
+    console = Console(stderr=True)
+    with open_store_from(ctx) as store:
+        outcome = retrain_cell(store, cell=cell, force=force, keep_history=keep_history,
+                               out_dir=out_dir, console=console)
+    click.echo(outcome.describe())
