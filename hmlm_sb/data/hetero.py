@@ -6,7 +6,8 @@ Layout (see docs/tensors.md for the full reference):
   in order), ``uids`` (graph keys) and ``names``; ``species.x`` with ``feature_names``;
 - regulation: ``('species', 'activates' | 'inhibits' | 'regulates', 'species')``, the last
   for edges of unknown sign; ``edge_attr`` = weight, n, ec50, and_arity
-  (``data.regulation_attr_names``) and ``reaction`` (index into ``data.reaction_ids``);
+  (``data.regulation_attr_names``) and ``reaction`` (index into ``data.reaction_ids`` and
+  ``data.reaction_uids``);
 - membership ``('species', 'in', 'pathway')``, ``('pathway', 'in', 'cell')`` and their
   reverses ``('pathway', 'has', 'species')``, ``('cell', 'has', 'pathway')``;
 - hierarchy: ``data.species_to_pathway`` (S, P) and ``data.pathway_to_cell`` (P, C),
@@ -73,6 +74,7 @@ def network_to_hetero(network: Network, *, max_hops: int = 3,
         store.edge_attr = torch.from_numpy(attrs[keep])
         store.reaction = torch.from_numpy(reaction_index[keep])
     data.reaction_ids = reaction_ids
+    data.reaction_uids = _uids(network, reaction_ids)
     data.regulation_attr_names = list(REGULATION_ATTRS)
 
     prior = topology_prior(np.stack([sources, targets]), signs, len(species_ids), max_hops=max_hops)
