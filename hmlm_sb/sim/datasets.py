@@ -251,7 +251,7 @@ def make_dataset(network: Network, spec: DatasetSpec | None = None,
     if spec.protocol == "steady":
         control = condition_params(compiled, [named_control(conditions)], truth_params)
         y0 = steady_state(compiled, control, compiled.y0)[0]
-    t_end = spec.t_end or _default_t_end(compiled, conds, y0)
+    t_end = spec.t_end or _default_t_end(compiled, conds[:len(spec.conditions)] or conds)
     times = np.linspace(0.0, t_end, spec.n_times)
     values = simulate(compiled, times, batch, y0)
     stimuli = batch.weight[:, compiled.input_rows]
@@ -275,12 +275,13 @@ def named_control(conditions: dict[str, Condition] | None) -> Condition:
     return (conditions or load_conditions()).get("control", Condition("control"))
 
 
-def _default_t_end(compiled: CompiledNetwork, conds: list[Condition], y0: np.ndarray) -> float:
-    """Settling time of the *published* parameters (not the truth: the grid must not depend
-    on the seed), times 1.1, rounded up to 10. Rogers 2022: 72 -> 80."""
+def _default_t_end(compiled: CompiledNetwork, conds: list[Condition]) -> float:
+    """Settling time of the *published* parameters under the named conditions from the
+    network's y0 (a property of the network: the grid must not depend on the seed or the
+    protocol), times 1.1, rounded up to 10. Rogers 2022: 72 -> 80."""
     batch = condition_params(compiled, conds)
     probe = np.linspace(0.0, 1000.0, 2001)
-    values = simulate(compiled, probe, batch, y0)
+    values = simulate(compiled, probe, batch, compiled.y0)
     return float(max(10.0, math.ceil(settling_time(values, probe) * 1.1 / 10.0) * 10.0))
 
 
