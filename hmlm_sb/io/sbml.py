@@ -34,7 +34,10 @@ SPECIES_KIND_SBO = {"SBO:0000252": "protein", "SBO:0000245": "macromolecule", "S
                     "SBO:0000291": "empty set", "SBO:0000240": "material entity"}
 
 HMLM_NS = "https://hmlm-sb.org/ns/sbml/1"  # our own annotations (written by write_sbml_qual)
-XML_ERROR_LIMIT = 10000  # libsbml error ids below this are XML-level (unreadable file)
+# libsbml XML-level error ids that mean the file's structure is broken (unreadable), as
+# opposed to complaints about a declaration or an attribute (1001 missing XML declaration...).
+BROKEN_XML_ERRORS = set(range(0, 1000)) | {1005, 1006, 1007, 1008, 1009, 1011, 1012,
+                                           1017, 1022, 1024, 1027, 1028, 1029, 1035}
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -60,7 +63,7 @@ def read_document(path: str | Path, *, strict: bool = False):
     doc = libsbml.readSBMLFromFile(str(path))
     errors = [doc.getError(i) for i in range(doc.getNumErrors())]
     for err in errors:
-        if err.getErrorId() < XML_ERROR_LIMIT and err.getSeverity() >= libsbml.LIBSBML_SEV_ERROR:
+        if err.getErrorId() in BROKEN_XML_ERRORS and err.getSeverity() >= libsbml.LIBSBML_SEV_ERROR:
             raise InputError(f"unreadable XML: {err.getShortMessage()}", file=str(path),
                              element=f"line {err.getLine()}")
     if doc.getModel() is None:

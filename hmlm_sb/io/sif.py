@@ -56,6 +56,11 @@ class _Edge:
     relation: str
     target: str
     line: int
+    index: int = 0  # position among the targets of its line
+
+    @property
+    def reaction_id(self) -> str:
+        return f"e{self.line}" if self.index == 0 else f"e{self.line}_{self.index + 1}"
 
 
 def read_sif(path: str | Path, *, model_id: str | None = None) -> Network:
@@ -77,7 +82,7 @@ def read_sif(path: str | Path, *, model_id: str | None = None) -> Network:
     _gate_reactions(net, edges, connectors, path)
     for edge in edges:
         if edge.source not in connectors and edge.target not in connectors:
-            net.reactions[f"e{edge.line}"] = _edge_reaction(f"e{edge.line}", edge, mid)
+            net.reactions[edge.reaction_id] = _edge_reaction(edge.reaction_id, edge, mid)
     if not net.species:
         raise InputError("no interactions found", file=str(path))
     return net
@@ -102,8 +107,8 @@ def _parse_lines(data: bytes, path: Path) -> tuple[list[_Edge], list[str]]:
             raise InputError(f"line has a relation but no target: {line!r}", file=str(path),
                              element=f"line {number}")
         else:
-            for target in fields[2:]:
-                edges.append(_Edge(fields[0], fields[1], target, number))
+            for index, target in enumerate(fields[2:]):
+                edges.append(_Edge(fields[0], fields[1], target, number, index))
     return edges, lone
 
 
