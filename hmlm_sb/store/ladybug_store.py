@@ -1,0 +1,190 @@
+"""The embedded store: LadybugDB (one file, no server; the default ``./hmlm.lbdb``).
+
+Imports write with ``COPY <table> FROM $rows`` from Arrow tables inside one
+``BEGIN TRANSACTION`` ... ``COMMIT``; LadybugDB rolls the transaction back itself when a
+statement fails, and ``_write_tx`` rolls back on any other exception. A COPY that meets
+an existing primary key crashes LadybugDB 0.22 (segfault), so every uid is checked
+before it is copied (:func:`common._refuse_taken_uids`, Xrefs filtered).
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import pandas as pd
+
+from hmlm_sb.errors import StoreError
+from hmlm_sb.store.common import CypherStore, check_single_statement
+from hmlm_sb.store.cypher import READS, SHARED_WRITES
+from hmlm_sb.store.schema import META_LABEL, META_UID, arrow_schema, graph_schema, ladybug_ddl
+
+WRITE_REFUSED = ("read-only transaction", "read-only database", "read only mode", "READ ONLY mode")
+LOCKED = "Could not set lock"
+
+
+class LadybugStore(CypherStore):
+    """A LadybugDB database file. ``read_only`` opens it read-only (several readers may
+    share it); one writer at a time, a second gets :class:`StoreError`."""
+
+    def __init__(self, path: str | Path, read_only: bool = False, max_db_size: int | None = None):
+        self.path = Path(path)
+        self.url = str(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(f"no store at {self.url}: create it first (hmlm info, or an import)")
+        self._db, self._conn = _open(self.path, read_only, max_db_size)
+        try:
+            self._ensure_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+    def close(self) -> None:
+        conn, db = getattr(self, "_conn", None), getattr(self, "_db", None)
+        self._conn = self._db = None
+        if conn is not None:
+            conn.close()
+        if db is not None:
+            db.close()
+
+    def _ensure_schema(self) -> None:
+        schema = graph_schema()
+        tables = {row["name"] for row in self._execute("CALL show_tables() RETURN *")[1]}
+        foreign = tables - set(schema.nodes) - set(schema.relationships)
+        if foreign:
+            raise StoreError(f"{self.url} is a LadybugDB database but not an hmlm store "
+                             f"(tables {', '.join(sorted(foreign)[:3])})")
+        has_meta = META_LABEL in tables and self.schema_version()
+        if not has_meta:
+            if self.read_only:
+                raise StoreError(f"{self.url} is not an hmlm store yet: open it once for writing (hmlm info)")
+            for statement in ladybug_ddl(schema):
+                self._execute(statement)
+            self._execute(SHARED_WRITES["set_schema_version"], {"uid": META_UID, "version": schema.version})
+        self._check_schema_version()
+
+    # ---- statements ------------------------------------------------------------------------------
+    def _execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> tuple[list[str], list[dict]]:
+        if self._conn is None:
+            raise StoreError(f"{self.url} is closed")
+        try:
+            result = self._conn.execute(cypher, dict(params or {}))
+        except RuntimeError as exc:
+            raise _query_error(exc) from None
+        if isinstance(result, list):
+            result = result[-1]
+        columns = result.get_column_names()
+        rows = []
+        while result.has_next():
+            rows.append(dict(zip(columns, result.get_next())))
+        return columns, rows
+
+    def _read(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self._execute(READS[name], params)[1]
+
+    @contextmanager
+    def _write_tx(self) -> Iterator["LadybugWriter"]:
+        self._require_writable()
+        self._execute("BEGIN TRANSACTION")
+        try:
+            yield LadybugWriter(self)
+        except BaseException:
+            self._rollback()
+            raise
+        self._execute("COMMIT")
+
+    def _rollback(self) -> None:
+        try:
+            self._conn.execute("ROLLBACK")
+        except RuntimeError:
+            pass  # a failed statement already rolled the transaction back
+
+    # ---- queries ---------------------------------------------------------------------------------
+    def query(self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> pd.DataFrame:
+        check_single_statement(cypher)
+        if write:
+            self._require_writable()
+            columns, rows = self._execute(cypher, params)
+        elif self.read_only:
+            columns, rows = self._execute(cypher, params)
+        else:
+            columns, rows = self._read_only_tx(cypher, params)
+        return pd.DataFrame(rows, columns=columns)
+
+    def _read_only_tx(self, cypher: str, params: Mapping[str, Any] | None) -> tuple[list[str], list[dict]]:
+        self._execute("BEGIN TRANSACTION READ ONLY")
+        try:
+            out = self._execute(cypher, params)
+        except BaseException:
+            self._rollback()
+            raise
+        self._execute("COMMIT")
+        return out
+
+
+class LadybugWriter:
+    """Writes of one transaction: rows go in by COPY from Arrow tables."""
+
+    def __init__(self, store: LadybugStore):
+        self.store = store
+        self.schema = graph_schema()
+
+    def read(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return self.store._read(name, params)
+
+    def run(self, name: str, params: Mapping[str, Any]) -> None:
+        self.store._execute(SHARED_WRITES[name], params)
+
+    def create_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
+        props = self.schema.node(label).properties
+        table = _arrow_table(rows, [(p.name, p.type) for p in props])
+        self.store._execute(f"COPY {label} FROM $rows", {"rows": table})
+
+    def create_rels(self, rel: str, source: str, target: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        columns = [("from", "STRING"), ("to", "STRING")] + [(p.name, p.type) for p in self.schema.rel(rel).properties]
+        table = _arrow_table(rows, columns)
+        pair = f" (from='{source}', to='{target}')" if len(self.schema.rel(rel).pairs) > 1 else ""
+        self.store._execute(f"COPY {rel} FROM $rows{pair}", {"rows": table})
+
+
+def _arrow_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]):
+    import pyarrow as pa
+
+    schema = arrow_schema(columns)
+    data = {name: [row.get(name) for row in rows] for name, _ in columns}
+    return pa.Table.from_pydict(data, schema=schema)
+
+
+def _open(path: Path, read_only: bool, max_db_size: int | None):
+    import ladybug
+
+    options: dict[str, Any] = {"read_only": read_only}
+    if max_db_size:
+        options["max_db_size"] = int(max_db_size)
+    try:
+        db = ladybug.Database(str(path), **options)
+        return db, ladybug.Connection(db)
+    except RuntimeError as exc:
+        message = str(exc)
+        if LOCKED in message:
+            holder = re.search(r"Lock is held by PID (\d+)", message)
+            who = f"process {holder.group(1)}" if holder else "another process"
+            raise StoreError(f"{path} is locked by {who} (one writer at a time): close it there and retry, "
+                             "or open read-only") from None
+        raise StoreError(f"cannot open LadybugDB store {path}: {_first_line(message)}") from None
+
+
+def _query_error(exc: RuntimeError) -> StoreError:
+    message = str(exc)
+    if any(marker in message for marker in WRITE_REFUSED):
+        return StoreError("the query writes to the store: pass --write (write=True) to run it; nothing was changed")
+    return StoreError(f"query failed: {_first_line(message)}")
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else "unknown error"
