@@ -1,0 +1,83 @@
+"""`hmlm benchmark`: every registered model through the benchmark tasks."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from hmlm_sb.cli.common import progress_bar
+
+
+@click.command("benchmark")
+@click.option("--quick", is_flag=True, help="One seed, fewer settings and epochs (CI: under 5 minutes).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="benchmark_out", show_default=True,
+              help="Folder for results.json, report.md and the figures.")
+@click.option("--models", default="", help="Comma-separated model names (default: every registered model).")
+@click.option("--seeds", type=int, default=None, help="Number of seeds (default 3, or 1 with --quick).")
+@click.option("--network", "network_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A Netflux .xlsx or SBML-qual network instead of the bundled Rogers 2022.")
+@click.option("--no-literature", is_flag=True, help="Skip the literature validation task.")
+def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network_file: str | None,
+              no_literature: bool) -> None:
+    """Run baselines and the HMLM side by side; write results.json, report.md and PNGs."""
+    import torch
+
+    from hmlm_sb.benchmark.data import dataset_source
+    from hmlm_sb.benchmark.report import write_report, write_results
+    from hmlm_sb.benchmark.runner import BenchmarkConfig, run_benchmark
+    from hmlm_sb.errors import InputError
+    from hmlm_sb.models.base import MODEL_REGISTRY, available_models
+
+    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    chosen = [m.strip() for m in models.split(",") if m.strip()] or available_models()
+    unknown = [m for m in chosen if m not in MODEL_REGISTRY]
+    if unknown:
+        raise InputError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODEL_REGISTRY)}",
+                         element="--models")
+    missing = [m for m in chosen if m not in available_models()]
+    if missing:
+        raise InputError(f"model(s) not installed in this build: {', '.join(missing)}", element="--models")
+    config = BenchmarkConfig.quick(chosen) if quick else BenchmarkConfig(models=chosen)
+    if seeds is not None:
+        if seeds < 1:
+            raise InputError("--seeds must be at least 1", element="--seeds")
+        config.seeds = seeds
+    config.literature = not no_literature
+    network = _load_network(network_file)
+    total = _count_fits(config, len(set(["interp"] + chosen)))
+    start = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task("benchmark", total=total)
+
+        def progress(message: str, advance: int) -> None:
+            bar.update(task, description=message, advance=advance)
+
+        records, artefacts = run_benchmark(config, dataset_source(network, config.n_times), progress)
+    out = Path(out_dir)
+    meta = {"command": "hmlm benchmark " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "hmlm benchmark",
+            "seeds": config.seeds, "profile": config.profile, "models": chosen,
+            "seconds": time.perf_counter() - start, "network": network.models[0].id if network.models else ""}
+    write_results(records, out, meta)
+    report = write_report(records, artefacts, out, meta)
+    click.echo(f"wrote {out / 'results.json'} and {report} ({len(records)} records, {meta['seconds']:.0f} s)")
+
+
+def _load_network(path: str | None):
+    if path is None:
+        from hmlm_sb.resources import reference_network
+
+        return reference_network()
+    if path.lower().endswith((".xlsx", ".xls")):
+        from hmlm_sb.io.netflux import read_netflux
+
+        return read_netflux(path)
+    from hmlm_sb.io.sbml_qual import read_sbml_qual
+
+    return read_sbml_qual(path)
+
+
+def _count_fits(config, n_models: int) -> int:
+    loco = len(config.loco_conditions) if config.loco_conditions else 4
+    return config.seeds * n_models * (len(config.settings) + loco + len(config.paper_settings))
