@@ -61,7 +61,9 @@ def _load_sheets(path: Path) -> dict[str, list[dict[str, Any]]]:
     for wanted in ("species", "reactions"):
         if wanted not in names:
             raise InputError(f"no '{wanted}' sheet (sheets: {', '.join(book.sheetnames)})", file=str(path))
-        sheets[wanted] = _sheet_rows(book[names[wanted]])
+        sheet = book[names[wanted]]
+        sheet.reset_dimensions()  # files written without a dimension record read as one column
+        sheets[wanted] = _sheet_rows(sheet)
     book.close()
     return sheets
 
