@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
 import libsbml
 
@@ -326,3 +327,141 @@ class _MemberResolver:
             return []  # a parameter, rule...: no species to attach
         raise InputError(f"member refers to unknown element {ref!r}", file=str(self.path),
                          element=f"group {gid}")
+
+
+# ---- writing (structure only; `hmlm export sbml --ode netflux` writes the ODE) ---------------------
+
+_SID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class SIds:
+    """Valid, unique SBML ids for arbitrary local ids."""
+
+    def __init__(self):
+        self.used: set[str] = set()
+
+    def make(self, raw: str) -> str:
+        sid = raw if _SID.match(raw) else re.sub(r"[^A-Za-z0-9_]", "_", raw)
+        if not sid or not (sid[0].isalpha() or sid[0] == "_"):
+            sid = "_" + sid
+        base, n = sid, 1
+        while sid in self.used:
+            n += 1
+            sid = f"{base}_{n}"
+        self.used.add(sid)
+        return sid
+
+
+def data_node(attrs: dict[str, object], notes: str = ""):
+    body = " ".join(f"{k}={quoteattr(str(v))}" for k, v in attrs.items() if v not in (None, ""))
+    inner = f"<hmlm:notes>{escape(notes)}</hmlm:notes>" if notes else ""
+    node = libsbml.XMLNode.convertStringToXMLNode(
+        f'<hmlm:data xmlns:hmlm="{HMLM_NS}" {body}>{inner}</hmlm:data>')
+    if node is None:
+        raise ValueError(f"cannot write annotation {attrs!r}")
+    return node
+
+
+def check_libsbml(code: int, what: str) -> None:
+    if code not in (libsbml.LIBSBML_OPERATION_SUCCESS, None):
+        raise ValueError(f"libsbml refused {what}: {libsbml.OperationReturnValue_toString(code)}")
+
+
+def write_sbml(network: Network, path: str | Path) -> Path:
+    """SBML core L3V2 structure: compartments, species, reactions with reactants, products
+    and modifiers (SBO inhibitor / stimulator from the sign), kinetic laws where the
+    formula only names species and compartments, MIRIAM annotations. Logic rules and
+    Netflux parameters are not SBML core: use write_sbml_qual or write_sbml_ode for them."""
+    from hmlm_sb.io.annotations import add_cvterms
+
+    ns = libsbml.SBMLNamespaces(3, 2, "groups", 1)
+    doc = libsbml.SBMLDocument(ns)
+    doc.setPackageRequired("groups", False)
+    model = doc.createModel()
+    ids = SIds()
+    model.setId(ids.make(network.models[0].id if len(network.models) == 1 else "network"))
+    comp_ids = {cid: ids.make(cid) for cid in network.compartments}
+    for cid, comp in network.compartments.items():
+        c = model.createCompartment()
+        c.setId(comp_ids[cid])
+        c.setConstant(True)
+        c.setSize(comp.size if comp.size is not None else 1.0)
+        if comp.name:
+            c.setName(comp.name)
+    if any(sp.compartment not in comp_ids for sp in network.species.values()):
+        c = model.createCompartment()
+        comp_ids[None] = ids.make("default_compartment")
+        c.setId(comp_ids[None])
+        c.setConstant(True)
+        c.setSize(1.0)
+        c.appendAnnotation(data_node({"placeholder": "true"}))
+    species_ids = {sid: ids.make(sid) for sid in network.species}
+    for sid, sp in network.species.items():
+        s = model.createSpecies()
+        s.setId(species_ids[sid])
+        s.setName(sp.name or sid)
+        s.setCompartment(comp_ids.get(sp.compartment, comp_ids.get(None, "")))
+        s.setInitialConcentration(float(sp.initial))
+        s.setHasOnlySubstanceUnits(False)
+        s.setBoundaryCondition(bool(sp.boundary))
+        s.setConstant(bool(sp.constant))
+        if sp.sbo and re.match(r"^SBO:\d{7}$", sp.sbo):
+            s.setSBOTerm(sp.sbo)
+        if sp.xrefs:
+            s.setMetaId(f"meta_{species_ids[sid]}")
+            add_cvterms(s, sp.xrefs)
+    known = set(species_ids.values()) | set(comp_ids.values())
+    signs = {(g.reaction, g.source): g.sign for g in network.regulations()}
+    for rxn in network.reactions.values():
+        _write_core_reaction(model, rxn, ids, species_ids, known, signs)
+    groups = model.getPlugin("groups")
+    for pw in network.pathways.values():
+        group = groups.createGroup()
+        group.setId(ids.make(pw.id))
+        group.setKind(libsbml.GROUP_KIND_COLLECTION)
+        group.setName(pw.name or pw.id)
+        for sid in pw.members:
+            group.createMember().setIdRef(species_ids[sid])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not libsbml.writeSBMLToFile(doc, str(path)):
+        raise OSError(f"libsbml could not write {path}")
+    return path
+
+
+def _write_core_reaction(model, rxn: Reaction, ids: SIds, species_ids: dict[str, str], known: set[str],
+                         signs: dict[tuple[str, str], int]) -> None:
+    r = model.createReaction()
+    r.setId(ids.make(rxn.id))
+    r.setReversible(bool(rxn.reversible))
+    if rxn.name:
+        r.setName(rxn.name)
+    for p in rxn.participants:
+        sid = species_ids[p.species]
+        if p.role == "reactant":
+            ref = r.createReactant()
+        elif p.role in ("product", "output"):
+            ref = r.createProduct()
+        else:
+            ref = r.createModifier()
+            ref.setSpecies(sid)
+            sign = p.sign or signs.get((rxn.id, p.species), 0)
+            sbo = p.sbo if p.role == "modifier" and p.sbo else {1: "SBO:0000459", -1: "SBO:0000020"}.get(sign)
+            if sbo:
+                ref.setSBOTerm(sbo)
+            continue
+        ref.setSpecies(sid)
+        ref.setStoichiometry(float(p.stoichiometry))
+        ref.setConstant(True)
+    if rxn.kinetic_law:
+        math = libsbml.parseL3Formula(rxn.kinetic_law)
+        names = _names_in(math) if math is not None else None
+        if names is not None and names <= known:
+            r.createKineticLaw().setMath(math)
+
+
+def _names_in(node) -> set[str]:
+    names = {node.getName()} if node.getType() == libsbml.AST_NAME else set()
+    for i in range(node.getNumChildren()):
+        names |= _names_in(node.getChild(i))
+    return names

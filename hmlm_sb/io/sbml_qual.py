@@ -18,13 +18,12 @@ import json
 import math
 import re
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 import libsbml
 
 from hmlm_sb.errors import InputError
 from hmlm_sb.io.annotations import add_cvterms, taxon_of, xrefs_of
-from hmlm_sb.io.sbml import HMLM_NS, hmlm_data, notes_text, read_sbml, sbo_of
+from hmlm_sb.io.sbml import HMLM_NS, SIds as _SIds, check_libsbml as _check, data_node as _data_node, hmlm_data, notes_text, read_sbml, sbo_of
 from hmlm_sb.logic import And, Const, Expr, Literal, Not, Or, literals
 from hmlm_sb.network import Network, Participant, Reaction, Species
 
@@ -297,41 +296,7 @@ def _xor(terms: list[Expr]) -> Expr:
 
 # ---- writing -----------------------------------------------------------------------------------------------
 
-_SID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PLACEHOLDER_COMPARTMENT = "default_compartment"
-
-
-class _SIds:
-    """Valid, unique SBML ids for arbitrary local ids."""
-
-    def __init__(self):
-        self.used: set[str] = set()
-
-    def make(self, raw: str) -> str:
-        sid = raw if _SID.match(raw) else re.sub(r"[^A-Za-z0-9_]", "_", raw)
-        if not sid or not (sid[0].isalpha() or sid[0] == "_"):
-            sid = "_" + sid
-        base, n = sid, 1
-        while sid in self.used:
-            n += 1
-            sid = f"{base}_{n}"
-        self.used.add(sid)
-        return sid
-
-
-def _data_node(attrs: dict[str, object], notes: str = ""):
-    body = " ".join(f"{k}={quoteattr(str(v))}" for k, v in attrs.items() if v not in (None, ""))
-    inner = f"<hmlm:notes>{escape(notes)}</hmlm:notes>" if notes else ""
-    node = libsbml.XMLNode.convertStringToXMLNode(
-        f'<hmlm:data xmlns:hmlm="{HMLM_NS}" {body}>{inner}</hmlm:data>')
-    if node is None:
-        raise ValueError(f"cannot write annotation {attrs!r}")
-    return node
-
-
-def _check(code: int, what: str) -> None:
-    if code not in (libsbml.LIBSBML_OPERATION_SUCCESS, None):
-        raise ValueError(f"libsbml refused {what}: {libsbml.OperationReturnValue_toString(code)}")
 
 
 def write_sbml_qual(network: Network, path: str | Path) -> Path:
