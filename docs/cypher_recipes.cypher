@@ -37,7 +37,7 @@ LIMIT $top
 // Species of different models annotated with the same external id (e.g.
 // $namespace = 'uniprot'), each with how much learned crosstalk touches it.
 // params: namespace (STRING)
-MATCH (a:Species)-[:XREF]->(x:Xref)<-[:XREF]-(b:Species)
+MATCH (a:Species)-[:HAS_XREF]->(x:Xref)<-[:HAS_XREF]-(b:Species)
 WHERE x.namespace = $namespace AND a.model < b.model
 OPTIONAL MATCH (a)-[ca:CROSSTALK]-(:Species)
 WITH x, a, b, count(ca) AS a_edges, max(ca.weight) AS a_top_weight

@@ -1,0 +1,205 @@
+"""The main job end to end: network -> store -> dataset -> HMLM and baseline -> crosstalk
+in the graph -> table, Cypher answer and figures. A second run reuses what is there."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hmlm_sb.network import Network
+
+KEY_SPECIES = ["TGFB", "tension", "smad3", "aSMA", "proCI", "periostin"]
+
+
+@dataclass
+class DemoConfig:
+    """The demo's settings; :meth:`tiny` runs the same path in seconds (tests)."""
+
+    cell: str = "cardiac_fibroblast"
+    hmlm_params: dict[str, Any] = field(default_factory=lambda: {"max_epochs": 120, "patience": 20})
+    baseline: str = "ode-fitted"
+    baseline_params: dict[str, Any] = field(default_factory=dict)
+    dataset: dict[str, Any] = field(default_factory=lambda: {"seed": 0, "n_times": 50})
+    time_points: int = 4
+    seed: int = 0
+    top: int = 10
+    novel_condition: str = "TGFB"
+    key_species: list[str] = field(default_factory=lambda: list(KEY_SPECIES))
+
+    @classmethod
+    def tiny(cls) -> "DemoConfig":
+        return cls(hmlm_params={"dim": 8, "heads": 2, "n_steps": 12, "max_epochs": 4, "patience": 4, "threads": 1},
+                   baseline="interp", dataset={"seed": 0, "n_times": 20}, top=5)
+
+    def run_config(self, kind: str) -> dict[str, Any]:
+        from hmlm_sb.retrain import run_config
+
+        params = self.hmlm_params if kind == "hmlm" else self.baseline_params
+        return {**run_config({"params": params, "dataset": self.dataset, "time_points": self.time_points,
+                              "seed": self.seed}), "model_kind": kind}
+
+
+@dataclass
+class DemoResult:
+    scores: pd.DataFrame
+    novel: pd.DataFrame
+    figures: list[Path]
+    runs: dict[str, str]  # model kind -> run id
+    reused: dict[str, bool]
+    import_status: str
+
+
+def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | None = None,
+             console=None) -> DemoResult:
+    from rich.console import Console
+
+    from hmlm_sb.resources import reference_network
+    from hmlm_sb.retrain import make_run_dataset
+    from hmlm_sb.store import open_store
+
+    config = config or DemoConfig()
+    console = console or Console(stderr=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open_store(db) as store:
+        console.rule("[bold]1. network")
+        imported = store.save_network(reference_network(), cell=config.cell, cell_type="cardiac fibroblast",
+                                      organism="taxonomy:10116")
+        verb = "already imported, unchanged" if imported.status == "unchanged" else imported.status
+        console.print(f"Rogers 2022 fibroblast network -> cell {config.cell}: {verb} "
+                      f"({imported.counts.get('species', '?')} species, {imported.counts.get('reactions', '?')} reactions)")
+        network = store.load_network(cell=config.cell)
+        console.rule("[bold]2. dataset")
+        with console.status("simulating the ground truth (4 conditions) and hiding 20% of the edges"):
+            dataset = make_run_dataset(network, config.run_config("hmlm"))
+        data, train = dataset
+        console.print(f"{len(train.conditions)} conditions x {len(train.times)} times x {len(train.species)} species; "
+                      f"models see {config.time_points} time points per condition (+ the initial state)")
+        console.rule("[bold]3. training")
+        runs, reused, models = {}, {}, {}
+        for kind in ("hmlm", config.baseline):
+            result, was_reused = _trained(store, network, config, kind, out_dir, dataset, console)
+            runs[kind], reused[kind], models[kind] = result.run.id, was_reused, result.model
+        console.rule("[bold]4. held-out scores")
+        truth = data.truth.with_observed(train.observed)
+        predictions = {kind: m.predict(truth.stimuli, truth.initial, truth.times, truth.conditions)
+                       for kind, m in models.items()}
+        from hmlm_sb.demo_report import held_out_scores
+
+        scores = held_out_scores(truth, predictions)
+        _print_scores(console, scores)
+        console.rule("[bold]5. crosstalk in the graph")
+        novel = _top_novel(store, config, console)
+        console.rule("[bold]6. figures")
+        figures = _figures(truth, predictions, models["hmlm"], network, config, out_dir)
+        for path in figures:
+            console.print(f"saved {path}")
+        scores.to_csv(out_dir / "scores.csv", index=False)
+        (out_dir / "runs.json").write_text(json.dumps({"runs": runs, "reused": reused, "config": asdict(config)},
+                                                      indent=1))
+    return DemoResult(scores, novel, figures, runs, reused, imported.status)
+
+
+def _trained(store, network: Network, config: DemoConfig, kind: str, out_dir: Path, dataset, console):
+    """A run of ``kind`` on this subgraph with this config: reused when the store has one
+    whose checkpoint is still on disk, else trained and written."""
+    from hmlm_sb.crosstalk import Threshold, crosstalk_edges, model_crosstalk
+    from hmlm_sb.models.base import model_class
+    from hmlm_sb.retrain import RunResult, train_and_write
+    from hmlm_sb.store.base import TrainingRunRecord
+
+    wanted = config.run_config(kind)
+    fingerprint = network.fingerprint()
+    for row in store.training_runs(config.cell).itertuples():
+        if (row.model_kind == kind and row.fingerprint == fingerprint and _same(row.config, wanted)
+                and row.checkpoint and Path(row.checkpoint).is_file()):
+            model = model_class(kind).load(row.checkpoint)
+            console.print(f"{kind}: reusing run {row.id} (same subgraph fingerprint and config; "
+                          f"checkpoint {row.checkpoint})")
+            run = TrainingRunRecord(id=row.id, model_kind=kind, cell=row.cell, fingerprint=row.fingerprint,
+                                    config=row.config, metrics=row.metrics, checkpoint=row.checkpoint,
+                                    created_at=row.created_at, model_ids=list(row.model_ids))
+            data, train = dataset
+            if _edge_count(store, row.id) == 0:
+                edges = crosstalk_edges(model_crosstalk(model, train.conditions), train.species, network,
+                                        threshold=Threshold(**wanted["threshold"]))
+                if edges:
+                    store.write_crosstalk(run, edges)
+                    console.print(f"{kind}: wrote {len(edges)} crosstalk edges of run {row.id}")
+            elif kind == "hmlm":
+                console.print(f"{kind}: crosstalk of run {row.id} already in the graph")
+            return RunResult(run=run, model=model, dataset=data, train=train, reused=True), True
+    result = train_and_write(store, network, cell=config.cell, config=wanted, model_kind=kind,
+                             out_dir=out_dir / "runs", dataset=dataset, console=console)
+    return result, False
+
+
+def _same(stored: dict, wanted: dict) -> bool:
+    return json.dumps(stored, sort_keys=True, default=str) == json.dumps(wanted, sort_keys=True, default=str)
+
+
+def _edge_count(store, run_id: str) -> int:
+    frame = store.query("MATCH ()-[c:CROSSTALK]->() WHERE c.run = $run RETURN count(c) AS n", {"run": run_id})
+    return int(frame["n"].iloc[0]) if not frame.empty else 0
+
+
+def _print_scores(console, scores: pd.DataFrame) -> None:
+    from rich.table import Table
+
+    table = Table(title="held-out points (not seen in training): Pearson r / MSE")
+    table.add_column("condition")
+    models = list(dict.fromkeys(scores["model"]))
+    for model in models:
+        table.add_column(f"{model} r", justify="right")
+        table.add_column(f"{model} MSE", justify="right")
+    for condition in dict.fromkeys(scores["condition"]):
+        cells = []
+        for model in models:
+            row = scores[(scores["model"] == model) & (scores["condition"] == condition)].iloc[0]
+            cells += [f"{row.pearson_r:.3f}", f"{row.mse:.4f}"]
+        table.add_row(condition, *cells)
+    console.print(table)
+
+
+def _top_novel(store, config: DemoConfig, console) -> pd.DataFrame:
+    from rich.syntax import Syntax
+
+    from hmlm_sb.cli.common import print_frame
+    from hmlm_sb.crosstalk import crosstalk_table, crosstalk_query
+
+    cypher, params = crosstalk_query(condition=config.novel_condition, novel=True, top=config.top)
+    console.print(Syntax(cypher.replace(" WHERE", "\nWHERE").replace(" RETURN", "\nRETURN")
+                         .replace(" ORDER", "\nORDER"), "cypher", word_wrap=True))
+    console.print(f"parameters: {params}")
+    frame = crosstalk_table(store, condition=config.novel_condition, novel=True, top=config.top)
+    shown = frame[["source_name", "target_name", "weight", "rank", "run"]].copy()
+    shown["weight"] = shown["weight"].map(lambda w: f"{w:.4f}")
+    print_frame(shown, "table", title=f"top novel crosstalk under {config.novel_condition} (not in the prior)")
+    return frame
+
+
+def _figures(truth, predictions, hmlm, network: Network, config: DemoConfig, out_dir: Path) -> list[Path]:
+    from hmlm_sb.crosstalk import membership, pathway_matrix
+    from hmlm_sb.demo_report import pick_key_species, plot_pathway_heatmap, plot_trajectories
+
+    figures = [plot_trajectories(truth, predictions, pick_key_species(truth, config.key_species),
+                                 out_dir / "trajectories.png")]
+    pathways = {pid: pw.members for pid, pw in network.pathways.items()}
+    names, assignment = membership(truth.species, pathways)
+    for condition in truth.conditions:
+        matrix = hmlm.crosstalk(condition)
+        if matrix is None or len(names) < 2:
+            continue
+        pm = pathway_matrix(np.asarray(matrix), assignment)
+        figures.append(plot_pathway_heatmap(pm, [network.pathways[p].name or p for p in names],
+                                            out_dir / f"pathway_crosstalk_{_slug(condition)}.png",
+                                            title=f"HMLM pathway crosstalk: {condition}"))
+    return figures
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text)
