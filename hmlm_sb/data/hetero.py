@@ -107,10 +107,11 @@ def signed_edges(data: "HeteroData") -> tuple["torch.Tensor", "torch.Tensor"]:  
 # ---- nodes -------------------------------------------------------------------------------
 def _uids(network: Network, local_ids: list[str]) -> list[str]:
     """Graph keys: ``model/local`` for a single-model network; otherwise ids are uids already."""
-    if len(network.models) == 1:
-        mid = network.models[0].id
-        return [element_uid(mid, i) for i in local_ids]
-    return list(local_ids)
+    if len(network.models) != 1:
+        return list(local_ids)
+    mid = network.models[0].id
+    prefix = element_uid(mid, "")
+    return [i if i.startswith(prefix) else element_uid(mid, i) for i in local_ids]
 
 
 def _species_nodes(data: "HeteroData", network: Network, species_ids: list[str]) -> None:

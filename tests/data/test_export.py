@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import hmlm_sb.store
 from hmlm_sb.cli.export_pyg import pyg
-from hmlm_sb.data.hetero import export_subgraph
+from hmlm_sb.data.hetero import export_subgraph, network_to_hetero, signed_edges
 from hmlm_sb.network import Cell, Network, union
 from tests.conftest import need
 from tests.data.test_hetero import assert_matches, small_network
@@ -106,3 +106,23 @@ def test_store_round_trip_of_rogers(ladybug_store, rogers_xlsx):
     expected = union([net])
     expected.cell = Cell(name="fibroblast")
     assert_matches(data, expected)
+
+
+def test_store_selects_by_pathway(ladybug_store):
+    net = small_network()
+    ladybug_store.save_network(net, cell="fibroblast")
+    data = export_subgraph(ladybug_store, pathways=["p1"])
+    as_uids(data)
+    assert sorted(data["species"].ids) == ["toy/A", "toy/B", "toy/C"]
+    assert [p for p in data["pathway"].ids] == ["toy/p1"]
+    full = network_to_hetero(union([net]))
+    inside = {edge for edge in regulation_triples(full) if edge[0] in data["species"].ids
+              and edge[1] in data["species"].ids}
+    assert regulation_triples(data) == inside
+    assert ("toy/A", "toy/C", 1) in inside and ("toy/B", "toy/C", -1) in inside
+
+
+def regulation_triples(data) -> set[tuple[str, str, int]]:
+    ids = data["species"].ids
+    edge_index, signs = signed_edges(data)
+    return {(ids[s], ids[t], g) for (s, t), g in zip(edge_index.T.tolist(), signs.tolist())}

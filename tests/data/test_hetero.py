@@ -207,3 +207,11 @@ def test_multi_level_species_keep_their_max_level(shared_data):
     max_level = data["species"].x[:, data["species"].feature_names.index("max_level")]
     assert max_level.tolist() == [float(s.max_level) for s in net.species.values()]
     assert max_level.max() > 1
+
+
+def test_uids_are_not_prefixed_twice():
+    from hmlm_sb.network import union
+
+    data = network_to_hetero(union([small_network()]))
+    assert data["species"].ids[0] == "toy/A" and data["species"].uids == data["species"].ids
+    assert data["pathway"].uids[:2] == ["toy/p1", "toy/p2"] and data.reaction_uids[1] == "toy/r1"
