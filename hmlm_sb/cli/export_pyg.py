@@ -26,7 +26,9 @@ def pyg(ctx: click.Context, out: Path, cell: str | None, pathways: tuple[str, ..
     from hmlm_sb.data.hetero import export_subgraph
     from hmlm_sb.errors import InputError
 
-    with open_store_from(ctx, read_only=True) as store:
+    from rich.console import Console
+
+    with open_store_from(ctx, read_only=True) as store, Console(stderr=True).status("exporting the selection"):
         data = export_subgraph(store, cell=cell, pathways=list(pathways) or None, model=model,
                                max_hops=max_hops, dense_limit=dense_limit)
     if data["species"].num_nodes == 0:
@@ -44,7 +46,8 @@ def _selection_text(cell: str | None, pathways: tuple[str, ...], model: str | No
 
 
 def _summary(data) -> str:
-    counts = [f"{data[t].num_nodes} {t}" for t in ("species", "pathway", "cell")]
+    counts = [f"{data[t].num_nodes} {t if t == 'species' or data[t].num_nodes == 1 else t + 's'}"
+              for t in ("species", "pathway", "cell")]
     edges = sum(data["species", rel, "species"].edge_index.shape[1]
                 for rel in ("activates", "inhibits", "regulates"))
     prior = data["species", "prior", "species"].edge_index.shape[1]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import pytest
 import torch
@@ -67,12 +68,22 @@ def test_cli_refuses_an_empty_selection(tmp_path, monkeypatch):
     assert not (tmp_path / "x.pt").exists()
 
 
-# ---- a real LadybugDB store -----------------------------------------------------------------
-@pytest.fixture()
-def ladybug_store(tmp_path):
-    need(importlib.util.find_spec("hmlm_sb.store.ladybug_store") is not None,
-         "hmlm_sb.store.ladybug_store is not there yet")
-    store = hmlm_sb.store.open_store(str(tmp_path / "x.lbdb"), max_db_size=1 << 30)
+# ---- real stores: LadybugDB always, Neo4j when NEO4J_URI is set ------------------------------
+NEO4J_URI = os.environ.get("NEO4J_URI")
+BACKENDS = [pytest.param("ladybug", id="ladybug")]
+if NEO4J_URI:
+    BACKENDS.append(pytest.param("neo4j", id="neo4j", marks=pytest.mark.neo4j))
+
+
+@pytest.fixture(params=BACKENDS)
+def graph_store(request, tmp_path):
+    if request.param == "neo4j":
+        store = hmlm_sb.store.open_store(NEO4J_URI)
+        store.query("MATCH (n) WHERE NOT n:Meta DETACH DELETE n", write=True)
+    else:
+        need(importlib.util.find_spec("hmlm_sb.store.ladybug_store") is not None,
+             "hmlm_sb.store.ladybug_store is not there yet")
+        store = hmlm_sb.store.open_store(str(tmp_path / "x.lbdb"), max_db_size=1 << 30)
     yield store
     store.close()
 
@@ -85,33 +96,33 @@ def as_uids(data) -> None:
 
 
 @pytest.mark.parametrize("selection", [{"model": "toy"}, {"cell": "fibroblast"}])
-def test_store_round_trip(ladybug_store, selection):
+def test_store_round_trip(graph_store, selection):
     net = small_network()
-    ladybug_store.save_network(net, cell="fibroblast")
-    data = export_subgraph(ladybug_store, **selection)
+    graph_store.save_network(net, cell="fibroblast")
+    data = export_subgraph(graph_store, **selection)
     as_uids(data)
     expected = union([net])
     expected.cell = net.cell
     assert_matches(data, expected)
 
 
-def test_store_round_trip_of_rogers(ladybug_store, rogers_xlsx):
+def test_store_round_trip_of_rogers(graph_store, rogers_xlsx):
     need(importlib.util.find_spec("hmlm_sb.io.netflux") is not None, "hmlm_sb.io.netflux is not there yet")
     from hmlm_sb.io.netflux import read_netflux
 
     net = read_netflux(rogers_xlsx, model_id="rogers")
-    ladybug_store.save_network(net, cell="fibroblast")
-    data = export_subgraph(ladybug_store, model="rogers")
+    graph_store.save_network(net, cell="fibroblast")
+    data = export_subgraph(graph_store, model="rogers")
     as_uids(data)
     expected = union([net])
     expected.cell = Cell(name="fibroblast")
     assert_matches(data, expected)
 
 
-def test_store_selects_by_pathway(ladybug_store):
+def test_store_selects_by_pathway(graph_store):
     net = small_network()
-    ladybug_store.save_network(net, cell="fibroblast")
-    data = export_subgraph(ladybug_store, pathways=["p1"])
+    graph_store.save_network(net, cell="fibroblast")
+    data = export_subgraph(graph_store, pathways=["p1"])
     as_uids(data)
     assert sorted(data["species"].ids) == ["toy/A", "toy/B", "toy/C"]
     assert [p for p in data["pathway"].ids] == ["toy/p1"]
