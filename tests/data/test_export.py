@@ -13,7 +13,7 @@ from hmlm_sb.cli.export_pyg import pyg
 from hmlm_sb.data.hetero import export_subgraph, network_to_hetero, signed_edges
 from hmlm_sb.network import Cell, Network, union
 from tests.conftest import need
-from tests.data.test_hetero import assert_matches, small_network
+from tests.data.test_hetero import SBML_MODELS, assert_matches, read_any, small_network
 
 torch.set_num_threads(1)
 
@@ -137,3 +137,16 @@ def regulation_triples(data) -> set[tuple[str, str, int]]:
     ids = data["species"].ids
     edge_index, signs = signed_edges(data)
     return {(ids[s], ids[t], g) for (s, t), g in zip(edge_index.T.tolist(), signs.tolist())}
+
+
+@pytest.mark.parametrize("relative", SBML_MODELS)
+def test_store_round_trip_of_sbml(graph_store, shared_data, relative):
+    path = shared_data / relative
+    need(path.is_file(), f"missing {path}")
+    net = read_any(path)
+    graph_store.save_network(net)
+    data = export_subgraph(graph_store, model=net.model.id)
+    as_uids(data)
+    expected = union([net])
+    expected.cell = None
+    assert_matches(data, expected)
