@@ -101,7 +101,7 @@ def read_literature(path: str | Path) -> list[Experiment]:
         if all(_blank(row.get(c)) for c in ("Input", "Output", "Measurement")):
             continue
         ident = str(row.get("ID", f"row{i + 2}")).strip()
-        measurement = " ".join(str(row["Measurement"]).split()).title().replace("Change", "Change")
+        measurement = " ".join(str(row["Measurement"]).split()).title()
         if measurement not in CLASSES:
             raise InputError(f"measurement {row['Measurement']!r} is not one of {', '.join(CLASSES)}",
                              file=str(path), element=f"experiment {ident}")
