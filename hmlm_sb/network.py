@@ -309,9 +309,10 @@ class Network:
         }
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        for rxn in data["reactions"].values():
-            rxn["function_terms"] = [(lvl, format_expr(e)) for lvl, e in rxn["function_terms"]]
+        bare = {rid: _replace(r, function_terms=[]) for rid, r in self.reactions.items()}
+        data = asdict(_replace(self, reactions=bare))
+        for rid, rxn in self.reactions.items():
+            data["reactions"][rid]["function_terms"] = [(lvl, format_expr(e)) for lvl, e in rxn.function_terms]
         return data
 
 

@@ -57,3 +57,9 @@ def test_union_qualifies_ids():
     assert len(merged.species) == 8 and "m2/C" in merged.species
     merged.check()
     assert {(e.source, e.target) for e in merged.regulations()} >= {("m1/A", "m1/C"), ("m2/C", "m2/D")}
+
+
+def test_to_dict_formats_nested_rules():
+    data = small_network().to_dict()
+    assert data["reactions"]["r1"]["function_terms"] == [(1, "A & !B")]
+    assert data["reactions"]["r2"]["function_terms"] == [(2, "C"), (1, "!C")]
