@@ -60,9 +60,9 @@ def build_reads(schema: GraphSchema) -> dict[str, str]:
     }
     for label in MODEL_ELEMENT_LABELS:
         reads[f"nodes_of_model:{label}"] = (f"MATCH (n:{label}) WHERE n.model = $model "
-                                            f"RETURN {_returns(schema, label)} ORDER BY uid")
+                                            f"RETURN {_returns(schema, label)} ORDER BY position, uid")
         reads[f"nodes_by_uid:{label}"] = (f"MATCH (n:{label}) WHERE n.uid IN $uids "
-                                          f"RETURN {_returns(schema, label)} ORDER BY uid")
+                                          f"RETURN {_returns(schema, label)} ORDER BY position, uid")
         reads[f"xrefs:{label}"] = (f"MATCH (n:{label})-[x:HAS_XREF]->(r:Xref) WHERE n.uid IN $uids "
                                    "RETURN n.id AS owner, r.uid AS resource, x.qualifier AS qualifier, "
                                    "x.position AS position ORDER BY owner, position")

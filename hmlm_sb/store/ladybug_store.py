@@ -22,6 +22,7 @@ from hmlm_sb.store.schema import META_LABEL, META_UID, arrow_schema, graph_schem
 
 WRITE_REFUSED = ("read-only transaction", "read-only database", "read only mode", "READ ONLY mode")
 LOCKED = "Could not set lock"
+INTERNAL_KEYS = ("_ID", "_LABEL", "_SRC", "_DST")
 
 
 class LadybugStore(CypherStore):
@@ -35,6 +36,7 @@ class LadybugStore(CypherStore):
         if read_only and not self.path.exists():
             raise StoreError(f"no store at {self.url}: create it first (hmlm info, or an import)")
         self._db, self._conn = _open(self.path, read_only, max_db_size)
+        self._query_conn = None  # runs user queries in READ ONLY transactions (see _read_only_tx)
         try:
             self._ensure_schema()
         except BaseException:
@@ -43,10 +45,12 @@ class LadybugStore(CypherStore):
 
     # ---- lifecycle --------------------------------------------------------------------------------
     def close(self) -> None:
-        conn, db = getattr(self, "_conn", None), getattr(self, "_db", None)
-        self._conn = self._db = None
-        if conn is not None:
-            conn.close()
+        conns = [getattr(self, "_query_conn", None), getattr(self, "_conn", None)]
+        db = getattr(self, "_db", None)
+        self._conn = self._query_conn = self._db = None
+        for conn in conns:
+            if conn is not None:
+                conn.close()
         if db is not None:
             db.close()
 
@@ -67,12 +71,14 @@ class LadybugStore(CypherStore):
         self._check_schema_version()
 
     # ---- statements ------------------------------------------------------------------------------
-    def _execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> tuple[list[str], list[dict]]:
-        if self._conn is None:
+    def _execute(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+                 conn: Any = None) -> tuple[list[str], list[dict]]:
+        conn = conn or self._conn
+        if conn is None:
             raise StoreError(f"{self.url} is closed")
         try:
-            result = self._conn.execute(cypher, dict(params or {}))
-        except RuntimeError as exc:
+            result = conn.execute(cypher, dict(params or {}))
+        except (RuntimeError, ValueError, TypeError) as exc:
             raise _query_error(exc) from None
         if isinstance(result, list):
             result = result[-1]
@@ -96,9 +102,9 @@ class LadybugStore(CypherStore):
             raise
         self._execute("COMMIT")
 
-    def _rollback(self) -> None:
+    def _rollback(self, conn: Any = None) -> None:
         try:
-            self._conn.execute("ROLLBACK")
+            (conn or self._conn).execute("ROLLBACK")
         except RuntimeError:
             pass  # a failed statement already rolled the transaction back
 
@@ -112,16 +118,24 @@ class LadybugStore(CypherStore):
             columns, rows = self._execute(cypher, params)
         else:
             columns, rows = self._read_only_tx(cypher, params)
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame([{k: _plain(v) for k, v in row.items()} for row in rows], columns=columns)
 
     def _read_only_tx(self, cypher: str, params: Mapping[str, Any] | None) -> tuple[list[str], list[dict]]:
-        self._execute("BEGIN TRANSACTION READ ONLY")
+        """A user query in a READ ONLY transaction, on a connection of its own: the
+        ladybug client caches prepared statements per connection, and a write statement
+        prepared outside a read-only transaction would run inside one unchecked."""
+        if self._query_conn is None:
+            import ladybug
+
+            self._query_conn = ladybug.Connection(self._db)
+        conn = self._query_conn
+        self._execute("BEGIN TRANSACTION READ ONLY", conn=conn)
         try:
-            out = self._execute(cypher, params)
+            out = self._execute(cypher, params, conn=conn)
         except BaseException:
-            self._rollback()
+            self._rollback(conn)
             raise
-        self._execute("COMMIT")
+        self._execute("COMMIT", conn=conn)
         return out
 
 
@@ -152,6 +166,13 @@ class LadybugWriter:
         self.store._execute(f"COPY {rel} FROM $rows{pair}", {"rows": table})
 
 
+def _plain(value: Any) -> Any:
+    """A node or relationship value as its properties (as Neo4j's ``record.data()``)."""
+    if isinstance(value, dict) and "_ID" in value:
+        return {k: v for k, v in value.items() if k not in INTERNAL_KEYS}
+    return value
+
+
 def _arrow_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]):
     import pyarrow as pa
 
@@ -163,6 +184,9 @@ def _arrow_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]):
 def _open(path: Path, read_only: bool, max_db_size: int | None):
     import ladybug
 
+    # auto_checkpoint stays on: each import then costs a checkpoint (~0.1 s per relationship
+    # table here), but with it off LadybugDB 0.22 corrupts its heap when a transaction
+    # that COPYed rows is rolled back (crash on close).
     options: dict[str, Any] = {"read_only": read_only}
     if max_db_size:
         options["max_db_size"] = int(max_db_size)
@@ -179,7 +203,7 @@ def _open(path: Path, read_only: bool, max_db_size: int | None):
         raise StoreError(f"cannot open LadybugDB store {path}: {_first_line(message)}") from None
 
 
-def _query_error(exc: RuntimeError) -> StoreError:
+def _query_error(exc: Exception) -> StoreError:
     message = str(exc)
     if any(marker in message for marker in WRITE_REFUSED):
         return StoreError("the query writes to the store: pass --write (write=True) to run it; nothing was changed")

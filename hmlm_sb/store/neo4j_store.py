@@ -114,8 +114,8 @@ class Neo4jStore(CypherStore):
             raise StoreError(f"Neo4j at {self.url} refused the credentials of user {self.username!r}: "
                              "check NEO4J_USERNAME and NEO4J_PASSWORD") from None
         except neo.ServiceUnavailable as exc:
-            raise StoreError(f"cannot reach Neo4j at {self.url}: {_first_line(exc)} "
-                             "(is the server running? see docs/stores.md)") from None
+            raise StoreError(f"cannot reach Neo4j at {self.url} (is the server running? see docs/stores.md): "
+                             f"{_first_line(exc).rstrip(':')}") from None
         except neo.Neo4jError as exc:
             raise _server_error(exc) from None
         except (neo.DriverError, ValueError) as exc:

@@ -50,25 +50,27 @@ def network_rows(network: Network, *, sha256: str, imported_at: str, cell: str |
     rows.node("Model", schema, uid=mid, name=info.name, source_file=info.source_file, format=info.format,
               sha256=sha256, imported_at=imported_at, organism=info.organism, citation=info.citation,
               sbml_level=info.sbml_level, sbml_version=info.sbml_version)
-    for comp in network.compartments.values():
-        rows.node("Compartment", schema, uid=uid(comp.id), id=comp.id, model=mid, name=comp.name,
+    for position, comp in enumerate(network.compartments.values()):
+        rows.node("Compartment", schema, uid=uid(comp.id), id=comp.id, model=mid, position=position, name=comp.name,
                   size=_float_or_none(comp.size))
         rows.rel(("IN_MODEL", "Compartment", "Model"), schema, uid(comp.id), mid)
-    for sp in network.species.values():
-        rows.node("Species", schema, uid=uid(sp.id), id=sp.id, model=mid, name=sp.name, kind=sp.kind,
+    for position, sp in enumerate(network.species.values()):
+        rows.node("Species", schema, uid=uid(sp.id), id=sp.id, model=mid, position=position, name=sp.name,
+                  kind=sp.kind,
                   compartment=sp.compartment, initial=float(sp.initial), ymax=float(sp.ymax), tau=float(sp.tau),
                   max_level=int(sp.max_level), constant=bool(sp.constant), boundary=bool(sp.boundary),
                   sbo=sp.sbo, gene=sp.gene, notes=sp.notes)
         rows.rel(("IN_MODEL", "Species", "Model"), schema, uid(sp.id), mid)
         if sp.compartment and sp.compartment in network.compartments:
             rows.rel(("IN_COMPARTMENT", "Species", "Compartment"), schema, uid(sp.id), uid(sp.compartment))
-    for rxn in network.reactions.values():
-        _reaction_rows(rows, schema, rxn, mid)
+    for position, rxn in enumerate(network.reactions.values()):
+        _reaction_rows(rows, schema, rxn, mid, position)
     for reg in network.regulations():
         rows.rel(("REGULATES", "Species", "Species"), schema, uid(reg.source), uid(reg.target),
                  sign=int(reg.sign), reaction=uid(reg.reaction))
-    for pw in network.pathways.values():
-        rows.node("Pathway", schema, uid=uid(pw.id), id=pw.id, model=mid, name=pw.name, sbo=pw.sbo)
+    for position, pw in enumerate(network.pathways.values()):
+        rows.node("Pathway", schema, uid=uid(pw.id), id=pw.id, model=mid, position=position, name=pw.name,
+                  sbo=pw.sbo)
         rows.rel(("IN_MODEL", "Pathway", "Model"), schema, uid(pw.id), mid)
         for position, member in enumerate(pw.members):
             rows.rel(("IN_PATHWAY", "Species", "Pathway"), schema, uid(member), uid(pw.id), position=position)
@@ -80,10 +82,11 @@ def network_rows(network: Network, *, sha256: str, imported_at: str, cell: str |
     return rows
 
 
-def _reaction_rows(rows: GraphRows, schema: GraphSchema, rxn: Reaction, mid: str) -> None:
+def _reaction_rows(rows: GraphRows, schema: GraphSchema, rxn: Reaction, mid: str, position: int) -> None:
     params = {k: float(v) for k, v in rxn.params.items()}
     others = {k: v for k, v in params.items() if k not in NETFLUX_PARAM_COLUMNS}
-    rows.node("Reaction", schema, uid=element_uid(mid, rxn.id), id=rxn.id, model=mid, kind=rxn.kind,
+    rows.node("Reaction", schema, uid=element_uid(mid, rxn.id), id=rxn.id, model=mid, position=position,
+              kind=rxn.kind,
               name=rxn.name, rule=rxn.rule_text, default_level=int(rxn.default_level),
               weight=params.get("weight"), n=params.get("n"), ec50=params.get("ec50"),
               params_json=json.dumps(others, sort_keys=True) if others else None,
