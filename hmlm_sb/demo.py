@@ -35,12 +35,12 @@ class DemoConfig:
         return cls(hmlm_params={"dim": 8, "heads": 2, "n_steps": 12, "max_epochs": 4, "patience": 4, "threads": 1},
                    baseline="interp", dataset={"seed": 0, "n_times": 20}, top=5)
 
-    def run_config(self, kind: str) -> dict[str, Any]:
-        from hmlm_sb.retrain import run_config
+    def run_settings(self, kind: str) -> "RunSettings":  # noqa: F821
+        from hmlm_sb.retrain import RunSettings
 
         params = self.hmlm_params if kind == "hmlm" else self.baseline_params
-        return {**run_config({"params": params, "dataset": self.dataset, "time_points": self.time_points,
-                              "seed": self.seed}), "model_kind": kind}
+        return RunSettings(model=kind, params=dict(params), seed=self.seed, timepoints=self.time_points,
+                           dataset_spec=dict(self.dataset))
 
 
 @dataclass
@@ -58,7 +58,8 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
     from rich.console import Console
 
     from hmlm_sb.resources import reference_network
-    from hmlm_sb.retrain import make_run_dataset
+    from hmlm_sb.retrain import generated_dataset
+    from hmlm_sb.sim.datasets import load_dataset
     from hmlm_sb.store import open_store
 
     config = config or DemoConfig()
@@ -75,14 +76,18 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
         network = store.load_network(cell=config.cell)
         console.rule("[bold]2. dataset")
         with console.status("simulating the ground truth (4 conditions) and hiding 20% of the edges"):
-            dataset = make_run_dataset(network, config.run_config("hmlm"))
-        data, train = dataset
+            folder = generated_dataset(network, config.run_settings("hmlm"), out_dir / "runs" / "datasets")
+            data = load_dataset(folder)
+        from hmlm_sb.models.training import observed_mask
+
+        train = data.observed.with_observed(observed_mask(data.observed, config.time_points))
+        console.print(f"dataset {folder}: {len(data.hidden_edges)} prior edges hidden from the models")
         console.print(f"{len(train.conditions)} conditions x {len(train.times)} times x {len(train.species)} species; "
                       f"models see {config.time_points} time points per condition (+ the initial state)")
         console.rule("[bold]3. training")
         runs, reused, models = {}, {}, {}
         for kind in ("hmlm", config.baseline):
-            result, was_reused = _trained(store, network, config, kind, out_dir, dataset, console)
+            result, was_reused = _trained(store, network, config, kind, out_dir, train, console)
             runs[kind], reused[kind], models[kind] = result.run.id, was_reused, result.model
         console.rule("[bold]4. held-out scores")
         truth = data.truth.with_observed(train.observed)
@@ -104,42 +109,49 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
     return DemoResult(scores, novel, figures, runs, reused, imported.status)
 
 
-def _trained(store, network: Network, config: DemoConfig, kind: str, out_dir: Path, dataset, console):
-    """A run of ``kind`` on this subgraph with this config: reused when the store has one
-    whose checkpoint is still on disk, else trained and written."""
+def _trained(store, network: Network, config: DemoConfig, kind: str, out_dir: Path, train, console):
+    """A run of ``kind`` on this subgraph with these settings: reused when the store has
+    one whose checkpoint is still on disk, else trained and written."""
     from hmlm_sb.crosstalk import Threshold, crosstalk_edges, model_crosstalk
     from hmlm_sb.models.base import model_class
-    from hmlm_sb.retrain import RunResult, train_and_write
+    from hmlm_sb.retrain import RunResult, RunSettings, train_and_write
     from hmlm_sb.store.base import TrainingRunRecord
 
-    wanted = config.run_config(kind)
+    wanted = config.run_settings(kind)
     fingerprint = network.fingerprint()
     for row in store.training_runs(config.cell).itertuples():
-        if (row.model_kind == kind and row.fingerprint == fingerprint and _same(row.config, wanted)
+        if not (row.model_kind == kind and row.fingerprint == fingerprint and _same(row.config, wanted)
                 and row.checkpoint and Path(row.checkpoint).is_file()):
-            model = model_class(kind).load(row.checkpoint)
-            console.print(f"{kind}: reusing run {row.id} (same subgraph fingerprint and config; "
-                          f"checkpoint {row.checkpoint})")
-            run = TrainingRunRecord(id=row.id, model_kind=kind, cell=row.cell, fingerprint=row.fingerprint,
-                                    config=row.config, metrics=row.metrics, checkpoint=row.checkpoint,
-                                    created_at=row.created_at, model_ids=list(row.model_ids))
-            data, train = dataset
-            if _edge_count(store, row.id) == 0:
-                edges = crosstalk_edges(model_crosstalk(model, train.conditions), train.species, network,
-                                        threshold=Threshold(**wanted["threshold"]))
-                if edges:
-                    store.write_crosstalk(run, edges)
-                    console.print(f"{kind}: wrote {len(edges)} crosstalk edges of run {row.id}")
-            elif kind == "hmlm":
-                console.print(f"{kind}: crosstalk of run {row.id} already in the graph")
-            return RunResult(run=run, model=model, dataset=data, train=train, reused=True), True
-    result = train_and_write(store, network, cell=config.cell, config=wanted, model_kind=kind,
-                             out_dir=out_dir / "runs", dataset=dataset, console=console)
+            continue
+        model = model_class(kind).load(row.checkpoint)
+        console.print(f"{kind}: reusing run {row.id} (same subgraph fingerprint and settings; "
+                      f"checkpoint {row.checkpoint})")
+        run = TrainingRunRecord(id=row.id, model_kind=kind, cell=row.cell, fingerprint=row.fingerprint,
+                                config=row.config, metrics=row.metrics, checkpoint=row.checkpoint,
+                                created_at=row.created_at, model_ids=list(row.model_ids))
+        if _edge_count(store, row.id) == 0:
+            edges = crosstalk_edges(model_crosstalk(model, train.conditions), train.species, network,
+                                    threshold=Threshold(**wanted.threshold))
+            if edges:
+                store.write_crosstalk(run, edges)
+                console.print(f"{kind}: wrote {len(edges)} crosstalk edges of run {row.id}")
+        elif kind == "hmlm":
+            console.print(f"{kind}: crosstalk of run {row.id} already in the graph")
+        return RunResult(run=run, model=model, dataset=None, train=train, reused=True), True
+    result = train_and_write(store, network, cell=config.cell, settings=wanted, out_dir=out_dir / "runs",
+                             console=console)
     return result, False
 
 
-def _same(stored: dict, wanted: dict) -> bool:
-    return json.dumps(stored, sort_keys=True, default=str) == json.dumps(wanted, sort_keys=True, default=str)
+def _same(stored: dict, wanted: "RunSettings") -> bool:  # noqa: F821
+    """Whether a recorded run was made with ``wanted`` (stored params hold every default)."""
+    from hmlm_sb.retrain import RunSettings
+
+    made = RunSettings.from_config(stored, stored.get("model", ""))
+    params_match = all(made.params.get(k) == v for k, v in wanted.params.items())
+    return params_match and (made.model, made.seed, made.timepoints, made.dataset_spec, made.threshold,
+                             made.dataset) == (wanted.model, wanted.seed, wanted.timepoints, wanted.dataset_spec,
+                                               wanted.threshold, wanted.dataset)
 
 
 def _edge_count(store, run_id: str) -> int:

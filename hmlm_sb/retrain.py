@@ -8,10 +8,12 @@ crosstalk written; what changed is reported from the manifest.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from hmlm_sb.errors import HmlmError
 from hmlm_sb.network import Network
@@ -151,8 +153,8 @@ def retrain_cell(store, *, cell: str | None = None, force: bool = False, keep_hi
         return outcome
     outcome.change = compare(old, current)
     outcome.status = "retrained" if outcome.change.any else "forced"
-    result = train_and_write(store, network, cell=cell, config=previous["config"],
-                             model_kind=previous.get("model_kind") or "hmlm", out_dir=out_dir,
+    settings = RunSettings.from_config(previous["config"], previous.get("model_kind") or "hmlm")
+    result = train_and_write(store, network, cell=cell, settings=settings, out_dir=out_dir,
                              keep_history=keep_history, console=console)
     outcome.new_run = result.run.id
     outcome.edges_written = result.edges_written
@@ -160,41 +162,53 @@ def retrain_cell(store, *, cell: str | None = None, force: bool = False, keep_hi
 
 
 # ---- one training run, written back ---------------------------------------------------------
-DEFAULT_RUN_CONFIG: dict[str, Any] = {
-    "params": {},  # model hyper-parameters (make_model(kind, **params))
-    "dataset": {"seed": 0, "n_times": 40},  # DatasetSpec fields
-    "time_points": 4,  # observed points per condition besides the initial state
-    "seed": 0,
-    "threshold": {},  # hmlm_sb.crosstalk.Threshold fields
-}
+@dataclass
+class RunSettings:
+    """How to make one run: what ``hmlm_sb.models.training.train_run`` takes, plus the
+    generated dataset's spec and the crosstalk threshold (both kept in the run's config)."""
+
+    model: str = "hmlm"
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    timepoints: int = 4
+    dataset_spec: dict[str, Any] = field(default_factory=dict)  # DatasetSpec fields (seed: the run's)
+    dataset: str | None = None  # a dataset folder or .npz given by the user instead
+    threshold: dict[str, Any] = field(default_factory=dict)  # hmlm_sb.crosstalk.Threshold fields
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], model_kind: str = "hmlm") -> "RunSettings":
+        """The settings a recorded run was made with (``hmlm train`` or this module)."""
+        source = config.get("dataset")
+        generated = "dataset_spec" in config or not source or str(source).startswith("generated")
+        return cls(model=config.get("model") or model_kind, params=dict(config.get("params") or {}),
+                   seed=int(config.get("seed", 0)), timepoints=int(config.get("timepoints", 4)),
+                   dataset_spec=dict(config.get("dataset_spec") or {}),
+                   dataset=None if generated else str(source), threshold=dict(config.get("threshold") or {}))
 
 
 @dataclass
 class RunResult:
     run: Any  # TrainingRunRecord
     model: Any  # the fitted DynamicsModel
-    dataset: Any  # GroundTruthDataset
+    dataset: Any  # GroundTruthDataset, or None for a user's dataset
     train: Any  # Trajectories the model saw (observed mask = the sparse scheme)
     edges_written: int = 0
     reused: bool = False
 
 
-def run_config(config: dict[str, Any] | None) -> dict[str, Any]:
-    """``config`` over the defaults (one level deep)."""
-    merged = json.loads(json.dumps(DEFAULT_RUN_CONFIG))
-    for key, value in (config or {}).items():
-        merged[key] = {**merged[key], **value} if isinstance(merged.get(key), dict) and isinstance(value, dict) else value
-    return merged
-
-
-def make_run_dataset(network: Network, config: dict[str, Any]):
-    """(ground-truth dataset, training view with ``time_points`` observed per condition)."""
+def generated_dataset(network: Network, settings: RunSettings, root: str | Path) -> Path:
+    """The dataset folder of ``network`` under ``settings``, made once and kept under
+    ``root`` (its name holds the network fingerprint and the spec)."""
     from hmlm_sb.sim.conditions import load_conditions
-    from hmlm_sb.sim.datasets import DatasetSpec, make_dataset, sparse_mask
+    from hmlm_sb.sim.datasets import DatasetSpec, make_dataset
 
-    dataset = make_dataset(network, DatasetSpec(**config["dataset"]), conditions=_conditions_for(network, load_conditions()))
-    train = dataset.observed.with_observed(sparse_mask(dataset.observed, int(config["time_points"])))
-    return dataset, train
+    spec = {**settings.dataset_spec, "seed": settings.seed}
+    tag = hashlib.sha256(json.dumps([network.fingerprint(), spec], sort_keys=True).encode()).hexdigest()[:16]
+    folder = Path(root) / f"dataset-{tag}"
+    if not (folder / "spec.json").is_file():
+        made = make_dataset(network, DatasetSpec(**spec), conditions=_conditions_for(network, load_conditions()))
+        made.save(folder)
+    return folder
 
 
 def _conditions_for(network: Network, conditions: dict) -> dict:
@@ -202,10 +216,11 @@ def _conditions_for(network: Network, conditions: dict) -> dict:
     several models uses ``model/local`` ids)."""
     from dataclasses import replace
 
+    models = {m.id for m in network.models}
     by_local: dict[str, list[str]] = {}
     for sid in network.species:
-        by_local.setdefault(sid.rsplit("/", 1)[-1] if "/" in sid and sid.split("/", 1)[0] in
-                            {m.id for m in network.models} else sid, []).append(sid)
+        head, sep, tail = sid.partition("/")
+        by_local.setdefault(tail if sep and head in models else sid, []).append(sid)
     out = {}
     for name, cond in conditions.items():
         weights = {(key if key in network.species or len(by_local.get(key, [])) != 1 else by_local[key][0]): value
@@ -214,75 +229,80 @@ def _conditions_for(network: Network, conditions: dict) -> dict:
     return out
 
 
-def new_run_id(kind: str, fingerprint: str) -> str:
-    import uuid
-    from datetime import datetime, timezone
-
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return f"{kind}-{stamp}-{fingerprint[:8]}-{uuid.uuid4().hex[:4]}"
-
-
-def train_and_write(store, network: Network, *, cell: str, config: dict[str, Any] | None = None,
-                    model_kind: str = "hmlm", out_dir: str | Path = "hmlm_runs", keep_history: bool = False,
-                    console=None, dataset=None) -> RunResult:
-    """Train ``model_kind`` on the dataset of ``network`` (the cell's subgraph), save the
-    checkpoint and manifest, record the TrainingRun and write its crosstalk."""
+def train_and_write(store, network: Network, *, cell: str, settings: RunSettings | None = None,
+                    out_dir: str | Path = "hmlm_runs", keep_history: bool = False, console=None) -> RunResult:
+    """Train on ``network`` (the cell's subgraph) with ``training.train_run``, keep the
+    subgraph manifest beside the checkpoint, and record the run with its crosstalk."""
     from hmlm_sb.crosstalk import Threshold, crosstalk_edges, model_crosstalk
-    from hmlm_sb.models.base import make_model
-    from hmlm_sb.store.base import TrainingRunRecord
+    from hmlm_sb.models.training import train_run
+    from hmlm_sb.sim.datasets import load_dataset
 
-    config = run_config(config)
-    fingerprint = network.fingerprint()
+    settings = settings or RunSettings()
+    dataset = settings.dataset
     if dataset is None:
-        _say(console, f"generating the dataset ({len(network.species)} species)")
-        dataset = make_run_dataset(network, config)
-    data, train = dataset
-    model = make_model(model_kind, **config["params"])
-    _fit(model, train, data.prior, seed=int(config["seed"]), console=console, label=model_kind)
-    run_id = new_run_id(model_kind, fingerprint)
-    checkpoint = Path(out_dir) / run_id / "model.pkl"
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    model.save(checkpoint)
-    save_manifest(network, checkpoint)
-    run = TrainingRunRecord(id=run_id, model_kind=model_kind, cell=cell, fingerprint=fingerprint,
-                            config={**config, "model_kind": model_kind}, metrics=held_out_metrics(model, data, train),
-                            checkpoint=str(checkpoint), model_ids=sorted(m.id for m in network.models))
+        with _status(console, f"generating the dataset ({len(network.species)} species, 4 conditions)"):
+            dataset = str(generated_dataset(network, settings, Path(out_dir) / "datasets"))
+    with _progress(console, f"training {settings.model}") as progress:
+        run, model = train_run(None, cell, settings.model, dataset, settings.timepoints, settings.seed, out_dir,
+                               params=settings.params, network=network, progress=progress, record=False)
+    run.config.update(dataset_spec=settings.dataset_spec, threshold=settings.threshold)
+    save_manifest(network, run.checkpoint)
+    ground_truth = load_dataset(dataset) if Path(dataset).is_dir() else None
+    train = _training_view(ground_truth.observed if ground_truth else None, model, settings, dataset)
+    if ground_truth is not None:
+        run.metrics.update(held_out_metrics(model, ground_truth.truth, train))
     edges = crosstalk_edges(model_crosstalk(model, train.conditions), train.species, network,
-                            threshold=Threshold(**config["threshold"]))
+                            threshold=Threshold(**settings.threshold))
     if edges:
         written = store.write_crosstalk(run, edges, keep_history=keep_history)
     else:
         store.record_training_run(run)
         written = 0
-    _say(console, f"run {run_id}: {written} crosstalk edges written")
-    return RunResult(run=run, model=model, dataset=data, train=train, edges_written=written)
+    _say(console, f"{settings.model}: run {run.id}, {written} crosstalk edges written")
+    return RunResult(run=run, model=model, dataset=ground_truth, train=train, edges_written=written)
 
 
-def held_out_metrics(model, data, train) -> dict[str, float]:
+def _training_view(observed, model, settings: RunSettings, dataset: str):
+    from hmlm_sb.models.training import observed_mask
+    from hmlm_sb.trajectories import Trajectories
+
+    data = observed if observed is not None else Trajectories.load(dataset)
+    return data.with_observed(observed_mask(data, settings.timepoints))
+
+
+def held_out_metrics(model, truth, train) -> dict[str, float]:
     """Mean Pearson r and MSE over conditions, on the points the model did not see."""
     from hmlm_sb.demo_report import held_out_scores
 
-    truth = data.truth.with_observed(train.observed)
+    truth = truth.with_observed(train.observed)
     pred = model.predict(truth.stimuli, truth.initial, truth.times, truth.conditions)
     scores = held_out_scores(truth, {"model": pred})
-    return {"pearson_r": float(scores["pearson_r"].mean()), "mse": float(scores["mse"].mean()),
-            "time_points": int(train.observed[0].sum()) - 1}
+    return {"heldout_r": float(scores["pearson_r"].mean()), "heldout_mse": float(scores["mse"].mean())}
 
 
-def _fit(model, train, prior: Network, *, seed: int, console, label: str) -> None:
+@contextmanager
+def _progress(console, label: str) -> Iterator[Any]:
     if console is None:
-        model.fit(train, prior, seed=seed)
+        yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn(f"[bold]training {label}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[note]}"), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task(label, total=None, note="")
+    from hmlm_sb.models.training import progress_printer
 
-        def progress(step: int, total: int, message: str) -> None:
-            bar.update(task, completed=step, total=total, note=message)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as bar:
+        _, update = progress_printer(bar, label)
+        yield update
 
-        model.fit(train, prior, seed=seed, progress=progress)
+
+@contextmanager
+def _status(console, message: str) -> Iterator[None]:
+    if console is None:
+        yield
+        return
+    with console.status(message):
+        yield
+    console.print(message.replace("generating", "generated"))
 
 
 def _say(console, message: str) -> None:

@@ -11,7 +11,12 @@ from tests.conftest import need
 
 CELL = "cardiac_fibroblast"
 TINY_HMLM = {"dim": 8, "heads": 2, "n_steps": 12, "max_epochs": 3, "patience": 3, "threads": 1}
-TINY_CONFIG = {"params": TINY_HMLM, "dataset": {"seed": 0, "n_times": 20}}
+
+
+def tiny_settings():
+    from hmlm_sb.retrain import RunSettings
+
+    return RunSettings(model="hmlm", params=dict(TINY_HMLM), dataset_spec={"n_times": 20})
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +37,7 @@ def trained_store(tmp_path_factory, shared_data: Path):
     store = open_store(str(root / "store.lbdb"), max_db_size=1 << 30)
     store.save_network(reference_network(), cell=CELL)
     network = store.load_network(cell=CELL)
-    result = train_and_write(store, network, cell=CELL, config=TINY_CONFIG, out_dir=root / "runs")
+    result = train_and_write(store, network, cell=CELL, settings=tiny_settings(), out_dir=root / "runs")
     for model_id in ("mapk_a", "mapk_b"):
         store.save_network(read_network(mapk, model_id=model_id), cell="mapk_cell")
     mapk_net = store.load_network(model="mapk_a")

@@ -8,7 +8,7 @@ import pytest
 
 from hmlm_sb.retrain import compare, retrain_cell, subgraph_manifest, train_and_write
 from tests.conftest import need
-from tests.crosstalk.conftest import CELL, TINY_CONFIG
+from tests.crosstalk.conftest import CELL, TINY_HMLM, tiny_settings
 
 
 def edge_count(store, run: str) -> int:
@@ -51,7 +51,7 @@ def test_retrain_after_import(tmp_path: Path, extra_sbml: Path):
     runs_dir = tmp_path / "runs"
     with open_store(str(tmp_path / "s.lbdb"), max_db_size=1 << 30) as store:
         store.save_network(reference_network(), cell=CELL)
-        first = train_and_write(store, store.load_network(cell=CELL), cell=CELL, config=TINY_CONFIG,
+        first = train_and_write(store, store.load_network(cell=CELL), cell=CELL, settings=tiny_settings(),
                                 out_dir=runs_dir).run
         assert edge_count(store, first.id) > 0
 
@@ -70,7 +70,7 @@ def test_retrain_after_import(tmp_path: Path, extra_sbml: Path):
         runs = store.training_runs(CELL)
         assert list(runs["id"]) == [changed.new_run, first.id]  # newest first, the old run kept
         new = runs.iloc[0]
-        assert new["config"]["params"] == TINY_CONFIG["params"]  # the last run's config
+        assert {k: new["config"]["params"][k] for k in TINY_HMLM} == TINY_HMLM  # the last run's config
         assert new["fingerprint"] == store.load_network(cell=CELL).fingerprint()
         assert edge_count(store, first.id) == 0  # replaced (same cell and conditions)
         covered = store.query(
