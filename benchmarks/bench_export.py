@@ -9,6 +9,7 @@ and imports included.
 
     .venv/bin/python benchmarks/bench_export.py                    # 100k species
     .venv/bin/python benchmarks/bench_export.py --species 10000 --via-store
+    .venv/bin/python benchmarks/bench_export.py --generator builtin
 """
 from __future__ import annotations
 
@@ -70,12 +71,17 @@ def random_network(n_species: int, seed: int):
     return net
 
 
-def make_network(n_species: int, seed: int):
-    try:
-        from hmlm_sb.io.synthetic import synthetic_network
-    except ImportError:
-        return random_network(n_species, seed), "benchmarks/bench_export.py:random_network"
-    return synthetic_network(n_species, seed=seed), "hmlm_sb.io.synthetic.synthetic_network"
+def make_network(n_species: int, seed: int, generator: str):
+    """The importers' generator (``auto``: when it is there), else the one above."""
+    if generator != "builtin":
+        try:
+            from hmlm_sb.io.synthetic import synthetic_network
+        except ImportError:
+            if generator == "importer":
+                raise
+        else:
+            return synthetic_network(n_species, seed=seed), "hmlm_sb.io.synthetic.synthetic_network"
+    return random_network(n_species, seed), "benchmarks/bench_export.py:random_network"
 
 
 def peak_rss_gb() -> float:
@@ -106,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--species", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--generator", choices=["auto", "importer", "builtin"], default="auto")
     parser.add_argument("--via-store", action="store_true", help="also time save + export through LadybugDB")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/bench_export.json"))
     args = parser.parse_args(argv)
@@ -117,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     from hmlm_sb.data.topology import topology_prior
 
     network_to_hetero(random_network(50, 1))  # import and first-call costs out of the timing
-    network, generator = make_network(args.species, args.seed)
+    network, generator = make_network(args.species, args.seed, args.generator)
     result: dict = {"species": len(network.species), "reactions": len(network.reactions),
                     "pathways": len(network.pathways), "generator": generator, "seed": args.seed,
                     "rss_after_network_gb": round(peak_rss_gb(), 3)}
