@@ -60,13 +60,14 @@ def add_qual(model, net: Network, mid: str, path: Path, renames: dict[str, dict[
         rxn = _transition(tr, i, max_levels, mid, path)
         data = hmlm_data(tr)
         if data:
-            _apply_reaction_data(rxn, data, tr)
+            refs = list(tr.getListOfInputs()) + list(tr.getListOfOutputs())
+            apply_reaction_data(rxn, data, _data_notes(tr), [hmlm_data(ref) for ref in refs])
             if "id" in data:
                 renames["reactions"][rxn.id] = data["id"]
         if rxn.id in net.reactions:
             raise InputError("duplicate transition id", file=str(path), element=f"transition {rxn.id}")
         net.reactions[rxn.id] = rxn
-    _raise_levels_to_results(net)
+    raise_levels_to_results(net)
     return True
 
 
@@ -79,17 +80,22 @@ def _qual_species(qs, mid: str, renames: dict[str, str]) -> Species:
                  model=mid, xrefs=xrefs_of(qs))
     data = hmlm_data(qs)
     if data:
-        for key in ("initial", "ymax", "tau"):
-            if key in data:
-                setattr(sp, key, float(data[key]))
-        for key in ("kind", "gene", "sbo", "model"):
-            if key in data:
-                setattr(sp, key, data[key])
-        sp.boundary = data.get("boundary") == "true"
-        sp.notes = _data_notes(qs) or sp.notes
-        if data.get("id") and data["id"] != sid:
-            renames[sid] = data["id"]
+        apply_species_data(sp, data, _data_notes(qs), renames)
     return sp
+
+
+def apply_species_data(sp: Species, data: dict[str, str], notes: str, renames: dict[str, str]) -> None:
+    """Restore what our writer kept in a species' ``<hmlm:data>`` annotation."""
+    for key in ("initial", "ymax", "tau"):
+        if key in data:
+            setattr(sp, key, float(data[key]))
+    for key in ("kind", "gene", "sbo", "model"):
+        if key in data:
+            setattr(sp, key, data[key])
+    sp.boundary = data.get("boundary") == "true"
+    sp.notes = notes or sp.notes
+    if data.get("id") and data["id"] != sp.id:
+        renames[sp.id] = data["id"]
 
 
 def _transition(tr, index: int, max_levels: dict[str, int], mid: str, path: Path) -> Reaction:
@@ -116,7 +122,9 @@ def _transition(tr, index: int, max_levels: dict[str, int], mid: str, path: Path
     return rxn
 
 
-def _apply_reaction_data(rxn: Reaction, data: dict[str, str], tr) -> None:
+def apply_reaction_data(rxn: Reaction, data: dict[str, str], notes: str,
+                        participant_data: list[dict[str, str] | None]) -> None:
+    """Restore what our writer kept in a transition's and its inputs'/outputs' annotations."""
     rxn.kind = data.get("kind", rxn.kind)
     if "params" in data:
         rxn.params = {k: float(v) for k, v in json.loads(data["params"]).items()}
@@ -126,10 +134,8 @@ def _apply_reaction_data(rxn: Reaction, data: dict[str, str], tr) -> None:
         if key in data:
             setattr(rxn, key, data[key])
     rxn.reversible = data.get("reversible") == "true"
-    rxn.notes = _data_notes(tr) or rxn.notes
-    refs = list(tr.getListOfInputs()) + list(tr.getListOfOutputs())
-    for part, ref in zip(rxn.participants, refs):
-        pdata = hmlm_data(ref)
+    rxn.notes = notes or rxn.notes
+    for part, pdata in zip(rxn.participants, participant_data):
         if pdata:
             part.role = pdata.get("role", part.role)
             part.sign = int(pdata.get("sign", part.sign))
@@ -151,7 +157,7 @@ def _data_notes(sbase) -> str:
     return ""
 
 
-def _raise_levels_to_results(net: Network) -> None:
+def raise_levels_to_results(net: Network) -> None:
     """A species whose max level is unset but is assigned higher levels gets those levels."""
     for rxn in net.reactions.values():
         top = max([lvl for lvl, _ in rxn.function_terms] + [rxn.default_level])
