@@ -70,7 +70,10 @@ def series_from(source: Trajectories | pd.DataFrame) -> tuple[torch.Tensor, torc
 def temporal_features(values: ArrayLike | Trajectories | pd.DataFrame, times: ArrayLike | None = None,
                       mask: ArrayLike | None = None, edge_index: ArrayLike | None = None, *,
                       half_lives: Sequence[float] = DEFAULT_HALF_LIVES, max_lag: int = 3) -> FeatureTensor:
-    """Per-species features (C, T, S, F) of ``values`` (C, T, S) at ``times`` (T,)."""
+    """Per-species features (C, T, S, F) of ``values`` (C, T, S) at ``times`` (T,).
+
+    ``mask``: (C, T, S) or (C, T) (``Trajectories.observed``); NaN values count as unobserved.
+    """
     values, times, mask = _normalise(values, times, mask)
     d1, d2, d1_ok, d2_ok = derivatives(values, times, mask)
     ema = moving_averages(values, times, mask, half_lives)
@@ -101,7 +104,8 @@ def _normalise(values, times, mask) -> tuple[torch.Tensor, torch.Tensor, torch.T
         raise ValueError("times must be strictly increasing")
     observed = ~torch.isnan(values)
     if mask is not None:
-        observed &= torch.as_tensor(mask, dtype=torch.bool).expand_as(values)
+        mask = torch.as_tensor(mask, dtype=torch.bool)
+        observed &= (mask[:, :, None] if mask.dim() == 2 else mask).expand_as(values)  # (C, T) allowed
     return torch.nan_to_num(values), times, observed
 
 

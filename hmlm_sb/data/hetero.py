@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from hmlm_sb.data.topology import topology_prior
+from hmlm_sb.errors import InputError
 from hmlm_sb.logic import And, Expr, Literal, Not, Or
 from hmlm_sb.network import NETFLUX_DEFAULTS, Network, Reaction, element_uid
 
@@ -194,6 +195,11 @@ def _regulation_arrays(network: Network, species_pos: dict[str, int]):
     arity = {rid: _and_arity(rxn) for rid, rxn in network.reactions.items()}
     regs = network.regulations()
     count = len(regs)
+    stray = next((r for r in regs if r.source not in species_pos or r.target not in species_pos), None)
+    if stray is not None:
+        missing = stray.source if stray.source not in species_pos else stray.target
+        raise InputError(f"refers to species {missing!r}, which is not in the network",
+                         element=f"reaction {stray.reaction}")
     sources = np.fromiter((species_pos[r.source] for r in regs), dtype=np.int64, count=count)
     targets = np.fromiter((species_pos[r.target] for r in regs), dtype=np.int64, count=count)
     signs = np.fromiter((r.sign for r in regs), dtype=np.int64, count=count)

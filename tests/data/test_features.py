@@ -151,3 +151,10 @@ def test_bad_times_are_refused():
         temporal_features(np.zeros((1, 3, 1)), [0.0, 0.0, 1.0])
     with pytest.raises(ValueError):
         temporal_features(np.zeros((1, 3, 1)), [0.0, 1.0])
+
+
+def test_condition_time_mask_is_broadcast_over_species():
+    times = np.arange(4.0)
+    observed = np.array([[True, False, True, True]])
+    feats = temporal_features(np.ones((1, 4, 2)), times, observed)
+    assert feats.mask[0, :, :, 0].tolist() == [[True, True], [False, False], [True, True], [True, True]]

@@ -215,3 +215,12 @@ def test_uids_are_not_prefixed_twice():
     data = network_to_hetero(union([small_network()]))
     assert data["species"].ids[0] == "toy/A" and data["species"].uids == data["species"].ids
     assert data["pathway"].uids[:2] == ["toy/p1", "toy/p2"] and data.reaction_uids[1] == "toy/r1"
+
+
+def test_dangling_species_is_one_clear_error():
+    from hmlm_sb.errors import InputError
+
+    net = small_network()
+    del net.species["E"]
+    with pytest.raises(InputError, match="reaction r3.*'E'"):
+        network_to_hetero(net)
