@@ -4,10 +4,14 @@ database is emptied first)."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 NEO4J_URI = os.environ.get("NEO4J_URI")
 TEST_DB_SIZE = 1 << 30
 
@@ -42,3 +46,27 @@ def store(request, tmp_path):
 @pytest.fixture
 def ladybug_path(tmp_path) -> Path:
     return tmp_path / "store.lbdb"
+
+
+HOLD_OPEN = textwrap.dedent("""
+    import sys, time
+    from hmlm_sb.store.ladybug_store import LadybugStore
+    store = LadybugStore(sys.argv[1], max_db_size=%d)
+    print("open", flush=True)
+    sys.stdin.readline()
+    store.close()
+""" % TEST_DB_SIZE)
+
+
+@pytest.fixture
+def other_writer(ladybug_path):
+    """A second process holding the store open for writing until the test ends."""
+    open_ladybug(ladybug_path).close()
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(ladybug_path)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert proc.stdout.readline().strip() == "open"
+        yield proc
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)

@@ -1,0 +1,147 @@
+"""What only the embedded LadybugDB store does: files, locks, read-only opening, COPY."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hmlm_sb.errors import InputError, SchemaVersionError, StoreError
+
+from .conftest import TEST_DB_SIZE, open_ladybug
+from .networks import signaling_network
+
+ROOT = Path(__file__).resolve().parents[2]
+
+def test_second_writer_gets_a_clear_lock_error(ladybug_path, other_writer):
+    with pytest.raises(StoreError, match=rf"locked by process {other_writer.pid}") as err:
+        open_ladybug(ladybug_path)
+    assert "\n" not in str(err.value)
+
+
+def test_lock_error_in_the_other_direction(ladybug_path):
+    with open_ladybug(ladybug_path):
+        code = ("from hmlm_sb.store.ladybug_store import LadybugStore\n"
+                "from hmlm_sb.errors import StoreError\n"
+                "import sys\n"
+                "try:\n"
+                f"    LadybugStore(sys.argv[1], max_db_size={TEST_DB_SIZE})\n"
+                "except StoreError as exc:\n"
+                "    print(exc)\n")
+        out = subprocess.run([sys.executable, "-c", code, str(ladybug_path)], capture_output=True, text=True,
+                             cwd=ROOT, timeout=60)
+    assert "is locked by process" in out.stdout, out.stderr
+
+
+def test_store_persists_across_opening(ladybug_path):
+    with open_ladybug(ladybug_path) as store:
+        store.save_network(signaling_network())
+    with open_ladybug(ladybug_path, read_only=True) as store:
+        loaded = store.load_network(model="m1")
+    assert loaded.species == signaling_network().species
+
+
+def test_read_only_store_refuses_writes(ladybug_path):
+    with open_ladybug(ladybug_path) as store:
+        store.save_network(signaling_network())
+        before = store.counts()
+    with open_ladybug(ladybug_path, read_only=True) as store:
+        with pytest.raises(StoreError, match="--write"):
+            store.query("MATCH (s:Species) SET s.name = $name", {"name": "x"})
+        with pytest.raises(StoreError, match="read-only"):
+            store.save_network(signaling_network("m2"))
+        with pytest.raises(StoreError, match="read-only"):
+            store.query("MATCH (s:Species) DETACH DELETE s", write=True)
+        assert store.counts() == before
+
+
+def test_read_only_needs_an_existing_store(tmp_path):
+    with pytest.raises(StoreError, match="no store at"):
+        open_ladybug(tmp_path / "missing.lbdb", read_only=True)
+
+
+def test_other_schema_version_is_refused(ladybug_path):
+    with open_ladybug(ladybug_path) as store:
+        store.query("MATCH (m:Meta) SET m.schema_version = $v", {"v": "0.9"}, write=True)
+    with pytest.raises(SchemaVersionError, match="schema 0.9.*uses 1.0") as err:
+        open_ladybug(ladybug_path)
+    assert "\n" not in str(err.value)
+
+
+def test_foreign_database_is_refused(ladybug_path):
+    import ladybug
+
+    db = ladybug.Database(str(ladybug_path), max_db_size=TEST_DB_SIZE)
+    conn = ladybug.Connection(db)
+    conn.execute("CREATE NODE TABLE Person(name STRING, PRIMARY KEY(name))")
+    conn.close()
+    db.close()
+    with pytest.raises(StoreError, match="not an hmlm store"):
+        open_ladybug(ladybug_path)
+
+
+def test_imports_write_by_copy_one_statement_per_table(ladybug_path, monkeypatch):
+    from hmlm_sb.store.ladybug_store import LadybugStore
+
+    sent: list[str] = []
+    original = LadybugStore._execute
+
+    def spy(self, cypher, params=None, **kwargs):
+        sent.append(cypher)
+        return original(self, cypher, params, **kwargs)
+
+    with open_ladybug(ladybug_path) as store:
+        monkeypatch.setattr(LadybugStore, "_execute", spy)
+        store.save_network(signaling_network(extra_species=500))
+        assert store.counts()["Species"] == 507
+    copies = [c for c in sent if c.startswith("COPY ")]
+    assert "COPY Species FROM $rows" in copies
+    assert len(copies) == len(set(copies)) < 25  # one per table and pair, not one per row
+    assert not [c for c in sent if c.startswith("CREATE")]
+    begin, commit = sent.index("BEGIN TRANSACTION"), sent.index("COMMIT")
+    assert all(begin < i < commit for i, c in enumerate(sent) if c.startswith("COPY "))
+
+
+def test_database_error_mid_import_rolls_back(ladybug_path, monkeypatch):
+    """A COPY that LadybugDB itself rejects (an edge to a missing node) rolls everything back."""
+    from hmlm_sb.store.ladybug_store import LadybugWriter
+
+    real = LadybugWriter.create_rels
+
+    def broken(self, rel, source, target, rows):
+        if rel == "REGULATES":
+            rows = rows + [dict(rows[0], to="m1/NOT_THERE")]
+        real(self, rel, source, target, rows)
+
+    with open_ladybug(ladybug_path) as store:
+        store.save_network(signaling_network("m0", "sha-m0"))
+        before = store.counts()
+        monkeypatch.setattr(LadybugWriter, "create_rels", broken)
+        with pytest.raises(StoreError, match="query failed"):
+            store.save_network(signaling_network("m1"))
+        assert store.counts() == before
+        monkeypatch.setattr(LadybugWriter, "create_rels", real)
+        store.save_network(signaling_network("m1"))
+    with open_ladybug(ladybug_path, read_only=True) as store:
+        assert list(store.list_models()["id"]) == ["m0", "m1"]
+
+
+def test_uid_collision_is_refused_before_copy(ladybug_path):
+    """Ids with '/' can make two models' uids equal; a duplicate key must never reach COPY
+    (LadybugDB 0.22 crashes on it)."""
+    with open_ladybug(ladybug_path) as store:
+        first = signaling_network("a/b", "sha-1")
+        store.save_network(first)
+        clash = signaling_network("a", "sha-2")
+        clash.species["b/ERK"] = clash.species["ERK"].__class__("b/ERK", model="a")
+        with pytest.raises(InputError, match="a/b/ERK"):
+            store.save_network(clash)
+        assert list(store.list_models()["id"]) == ["a/b"]
+
+
+def test_closed_store_says_so(ladybug_path):
+    store = open_ladybug(ladybug_path)
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.counts()
