@@ -1,0 +1,303 @@
+"""The logic-based ODE of a prior network as a vectorised torch module with learnable
+parameters (Netflux; Kraeutler et al. 2010).
+
+dy_s/dt = (ymax_s * OR_k v_k - y_s) / tau_s over the terms k that produce s, where a term
+is one conjunction of a reaction's rule, ``v_k = w_r * prod_l act_l`` and a literal's
+activation is the normalised Hill function of its species with the reaction's n and EC50
+(``1 - act`` when negated). OR is the probabilistic sum ``1 - prod(1 - v)``.
+
+Rules that are not a conjunction of literals are brought to disjunctive normal form first
+(negations pushed to literals by De Morgan, which is exact for the product / probabilistic
+sum algebra; distributing AND over OR is an approximation, unused by Netflux sheets).
+Input reactions take their weight from the condition's stimulus vector.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from hmlm_sb.logic import And, Const, Expr, Literal, Not, Or
+from hmlm_sb.network import NETFLUX_DEFAULTS, Network
+
+Conjunction = list[tuple[str, bool]]  # (species, negated)
+
+
+def dnf(expr: Expr, negated: bool = False) -> list[Conjunction]:
+    """Disjunctive normal form: a list of conjunctions of (species, negated) literals."""
+    if isinstance(expr, Const):
+        return [[]] if expr.value != negated else []
+    if isinstance(expr, Literal):
+        return [[(expr.species, negated)]]
+    if isinstance(expr, Not):
+        return dnf(expr.term, not negated)
+    is_and = isinstance(expr, And) != negated  # De Morgan swaps AND and OR under NOT
+    parts = [dnf(t, negated) for t in expr.terms]
+    if not is_and:
+        return [conj for part in parts for conj in part]
+    out: list[Conjunction] = [[]]
+    for part in parts:
+        out = [a + b for a in out for b in part]
+    return out
+
+
+@dataclass
+class CompiledNetwork:
+    """Index arrays of a network over a fixed species order."""
+
+    species: list[str]
+    reactions: list[str]
+    weight: np.ndarray  # (R,) published parameters
+    n: np.ndarray
+    ec50: np.ndarray
+    tau: np.ndarray  # (S,)
+    ymax: np.ndarray
+    lit_species: np.ndarray  # (L,) index into species, S = constant zero state
+    lit_reaction: np.ndarray  # (L,)
+    lit_negated: np.ndarray  # (L,) bool
+    term_literals: np.ndarray  # (K, Lmax) index into literals, L = constant one
+    term_reaction: np.ndarray  # (K,)
+    target_terms: np.ndarray  # (S, Mmax) index into terms, K = constant zero
+    input_columns: np.ndarray  # (I,) reaction index of each stimulus column, -1 if absent
+
+    @property
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Signed species edges (source, target) of the compiled rules: (2, E), (E,)."""
+        targets_of_term: dict[int, list[int]] = {}
+        for s, row in enumerate(self.target_terms):
+            for k in row:
+                if k < len(self.term_reaction):
+                    targets_of_term.setdefault(int(k), []).append(s)
+        src, dst, sign = [], [], []
+        n_lit = len(self.lit_species)
+        for k, row in enumerate(self.term_literals):
+            for lit in row:
+                if lit >= n_lit or self.lit_species[lit] >= len(self.species):
+                    continue
+                for t in targets_of_term.get(k, []):
+                    src.append(int(self.lit_species[lit]))
+                    dst.append(t)
+                    sign.append(-1 if self.lit_negated[lit] else 1)
+        return np.array([src, dst], dtype=np.int64).reshape(2, -1), np.array(sign, dtype=np.int64)
+
+
+def compile_network(network: Network, species: list[str], inputs: list[str]) -> CompiledNetwork:
+    """Index the prior's rules over ``species`` (the data's order) and stimulus ``inputs``."""
+    s_index = {s: i for i, s in enumerate(species)}
+    n_species = len(species)
+    reactions = list(network.reactions)
+    lit_species, lit_reaction, lit_negated = [], [], []
+    term_lits: list[list[int]] = []
+    term_reaction: list[int] = []
+    targets: list[list[int]] = [[] for _ in species]
+    for r, rid in enumerate(reactions):
+        rxn = network.reactions[rid]
+        conjunctions: list[Conjunction] = [[]] if rxn.is_input or not rxn.function_terms else []
+        for level, expr in rxn.function_terms:
+            if level > 0:
+                conjunctions.extend(dnf(expr))
+        if not rxn.function_terms and rxn.sources():  # participants without a rule: AND of sources
+            conjunctions = [[(p.species, p.sign < 0) for p in rxn.sources()]]
+        for conj in conjunctions:
+            k = len(term_reaction)
+            term_reaction.append(r)
+            lits = []
+            for sid, neg in conj:
+                lits.append(len(lit_species))
+                lit_species.append(s_index.get(sid, n_species))
+                lit_reaction.append(r)
+                lit_negated.append(neg)
+            term_lits.append(lits)
+            for tgt in rxn.targets():
+                if tgt.species in s_index:
+                    targets[s_index[tgt.species]].append(k)
+    n_lits, n_terms = len(lit_species), len(term_reaction)
+    lmax = max([len(t) for t in term_lits] + [1])
+    mmax = max([len(t) for t in targets] + [1])
+    term_literals = np.full((n_terms, lmax), n_lits, dtype=np.int64)
+    for k, lits in enumerate(term_lits):
+        term_literals[k, :len(lits)] = lits
+    target_terms = np.full((n_species, mmax), n_terms, dtype=np.int64)
+    for s, ks in enumerate(targets):
+        target_terms[s, :len(ks)] = ks
+    r_index = {rid: i for i, rid in enumerate(reactions)}
+
+    def param(rid: str, key: str) -> float:
+        value = network.reactions[rid].params.get(key)
+        return float(NETFLUX_DEFAULTS[key] if value is None or not np.isfinite(value) else value)
+
+    def sp_attr(sid: str, key: str) -> float:
+        sp = network.species.get(sid)
+        value = getattr(sp, key) if sp is not None else NETFLUX_DEFAULTS[key]
+        return float(value if value and np.isfinite(value) else NETFLUX_DEFAULTS[key])
+
+    return CompiledNetwork(
+        species=list(species), reactions=reactions,
+        weight=np.array([param(r, "weight") for r in reactions]),
+        n=np.array([param(r, "n") for r in reactions]),
+        ec50=np.array([param(r, "ec50") for r in reactions]),
+        tau=np.array([sp_attr(s, "tau") for s in species]),
+        ymax=np.array([sp_attr(s, "ymax") for s in species]),
+        lit_species=np.array(lit_species, dtype=np.int64),
+        lit_reaction=np.array(lit_reaction, dtype=np.int64),
+        lit_negated=np.array(lit_negated, dtype=bool),
+        term_literals=term_literals, term_reaction=np.array(term_reaction, dtype=np.int64),
+        target_terms=target_terms,
+        input_columns=np.array([r_index.get(i, -1) for i in inputs], dtype=np.int64),
+    )
+
+
+def _logit(p: np.ndarray) -> torch.Tensor:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return torch.tensor(np.log(p / (1 - p)), dtype=torch.float32)
+
+
+def _softplus_inv(x: np.ndarray) -> torch.Tensor:
+    x = np.maximum(x, 1e-4)
+    return torch.tensor(x + np.log(-np.expm1(-x)), dtype=torch.float32)
+
+
+class NetfluxRHS(nn.Module):
+    """dy/dt of the prior network; ``forward(y (B,S), stimuli (B,I))``.
+
+    Learnable, initialised at the published values: reaction weight (in (0, 1.25)),
+    Hill n (> 0.3), EC50 (in (0, 1)) and species tau (> ``tau_min``).
+    """
+
+    WEIGHT_MAX = 1.25
+    N_MIN = 0.3
+
+    def __init__(self, compiled: CompiledNetwork, tau_min: float = 0.05):
+        super().__init__()
+        c = compiled
+        self.tau_min = tau_min
+        self.raw_weight = nn.Parameter(_logit(c.weight / self.WEIGHT_MAX))
+        self.raw_n = nn.Parameter(_softplus_inv(c.n - self.N_MIN))
+        self.raw_ec50 = nn.Parameter(_logit(c.ec50))
+        self.raw_tau = nn.Parameter(_softplus_inv(c.tau - tau_min))
+        self.register_buffer("ymax", torch.tensor(c.ymax, dtype=torch.float32))
+        for name in ("lit_species", "lit_reaction", "term_literals", "term_reaction",
+                     "target_terms", "input_columns"):
+            self.register_buffer(name, torch.as_tensor(getattr(c, name)))
+        self.register_buffer("lit_negated", torch.as_tensor(c.lit_negated))
+        present = c.input_columns >= 0
+        self.register_buffer("input_present", torch.as_tensor(np.flatnonzero(present)))
+        self.register_buffer("input_reactions", torch.as_tensor(c.input_columns[present]))
+
+    def parameters_now(self) -> dict[str, torch.Tensor]:
+        return {
+            "weight": self.WEIGHT_MAX * torch.sigmoid(self.raw_weight),
+            "n": self.N_MIN + nn.functional.softplus(self.raw_n),
+            "ec50": torch.sigmoid(self.raw_ec50),
+            "tau": self.tau_min + nn.functional.softplus(self.raw_tau),
+        }
+
+    def reaction_weights(self, stimuli: torch.Tensor) -> torch.Tensor:
+        """(B, R): learned weights, with input reactions set by the stimuli."""
+        w = (self.WEIGHT_MAX * torch.sigmoid(self.raw_weight)).expand(stimuli.shape[0], -1).clone()
+        if len(self.input_reactions):
+            w[:, self.input_reactions] = stimuli[:, self.input_present].to(w.dtype)
+        return w
+
+    def target_activity(self, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """OR over each species' producing terms, (B, S) in [0, 1]."""
+        p = self.parameters_now()
+        n = p["n"][self.lit_reaction]
+        c = p["ec50"][self.lit_reaction] ** n
+        state = torch.cat([y, torch.zeros_like(y[:, :1])], dim=1)
+        xn = state[:, self.lit_species].clamp(1e-6, 1.0) ** n
+        act = (1 - c) * xn / (c + (1 - 2 * c) * xn)  # Netflux's normalised Hill, finite at 2c = 1
+        act = torch.where(self.lit_negated, 1 - act, act)
+        act = torch.cat([act, torch.ones_like(act[:, :1])], dim=1)
+        term = weights[:, self.term_reaction] * act[:, self.term_literals].prod(dim=-1)
+        term = torch.cat([term, torch.zeros_like(term[:, :1])], dim=1)
+        return 1 - (1 - term[:, self.target_terms]).prod(dim=-1)
+
+    def rate(self) -> torch.Tensor:
+        """1 / tau, (S,)."""
+        return 1 / (self.tau_min + nn.functional.softplus(self.raw_tau))
+
+    def production(self, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """The production part ymax * OR(...) / tau of dy/dt, (B, S)."""
+        return self.ymax * self.target_activity(y, weights) * self.rate()
+
+    def forward(self, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return self.production(y, weights) - y * self.rate()
+
+    def prior_deviation(self, initial: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Squared distance of the raw parameters from their initial values (a regulariser)."""
+        total = torch.zeros(())
+        for name, start in initial.items():
+            total = total + ((getattr(self, name) - start) ** 2).mean()
+        return total
+
+
+def model_grid(t0: float, t_end: float, n_steps: int, power: float = 2.0) -> np.ndarray:
+    """The model's own integration grid: steps growing as ((k / n) ** power), fine where
+    trajectories leave the initial state, coarse where they settle."""
+    if t_end <= t0:
+        return np.array([t0])
+    return t0 + (t_end - t0) * np.linspace(0.0, 1.0, n_steps + 1) ** power
+
+
+def extend_grid(grid: np.ndarray, t_max: float) -> np.ndarray:
+    """``grid`` continued with its last step until it covers ``t_max``."""
+    if t_max <= grid[-1]:
+        return grid
+    step = grid[-1] - grid[-2] if len(grid) > 1 else max(t_max - grid[-1], 1.0)
+    extra = int(np.ceil((t_max - grid[-1]) / step - 1e-9))
+    return np.concatenate([grid, grid[-1] + step * np.arange(1, extra + 1)])
+
+
+def etd_solve(production, shift, rate: torch.Tensor, y0: torch.Tensor, grid: np.ndarray,
+              iterations: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exponential time differencing for dy/dt = rate * (P(y) + shift(y) - y).
+
+    The stiff decay is integrated exactly (any step is stable however small tau is). Each
+    step is ETD2RK (Cox & Matthews) whose corrector is iterated ``iterations`` times, so a
+    signal crosses several fast species per step; ``shift`` (the costly learned part) is
+    evaluated once per step, at its start. ``production(y)`` returns rate * P(y).
+    Returns states and slopes dy/dt on the grid, each (len(grid), B, S)."""
+    rate64 = rate.double()
+    states, slopes = [y0], []
+    y = y0
+    for h in np.diff(np.asarray(grid, dtype=float)):
+        decay = torch.exp(-rate64 * h)
+        phi1 = ((1 - decay) / rate64).to(y.dtype)
+        phi2 = ((decay - 1 + rate64 * h) / (rate64 ** 2 * h)).to(y.dtype)
+        decay = decay.to(y.dtype)
+        pushed = rate * shift(y) if shift is not None else 0.0
+        n_start = production(y) + pushed
+        slopes.append(n_start - rate * y)
+        base = decay * y + phi1 * n_start
+        guess = base
+        for _ in range(max(1, iterations)):
+            guess = base + phi2 * (production(guess) + pushed - n_start)
+        y = guess
+        states.append(y)
+    pushed = rate * shift(y) if shift is not None else 0.0
+    slopes.append(production(y) + pushed - rate * y)
+    return torch.stack(states), torch.stack(slopes)
+
+
+def hermite(grid: np.ndarray, states: torch.Tensor, slopes: torch.Tensor, times: np.ndarray) -> torch.Tensor:
+    """Cubic Hermite interpolation of a solution (states and slopes on ``grid``) at
+    ``times`` (clipped to the grid), kept within the range of each interval's end points;
+    returns (len(times), B, S)."""
+    times = np.clip(np.asarray(times, dtype=float), grid[0], grid[-1])
+    if len(grid) == 1:
+        return states[[0] * len(times)]
+    k = np.clip(np.searchsorted(grid, times, side="right") - 1, 0, len(grid) - 2)
+    h = grid[k + 1] - grid[k]
+    s = (times - grid[k]) / h
+
+    def col(a: np.ndarray) -> torch.Tensor:
+        return torch.tensor(a, dtype=states.dtype).view(-1, 1, 1)
+
+    k0, k1 = torch.as_tensor(k), torch.as_tensor(k + 1)
+    y0, y1 = states[k0], states[k1]
+    value = (col(2 * s**3 - 3 * s**2 + 1) * y0 + col((s**3 - 2 * s**2 + s) * h) * slopes[k0]
+             + col(-2 * s**3 + 3 * s**2) * y1 + col((s**3 - s**2) * h) * slopes[k1])
+    return torch.minimum(torch.maximum(value, torch.minimum(y0, y1)), torch.maximum(y0, y1))
