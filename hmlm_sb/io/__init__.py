@@ -67,11 +67,13 @@ def read_network(path: str | Path, format: str = "auto", *, strict: bool = False
         raise err from exc
     if organism:
         network.model.organism = organism
-    _check(network, path)
+    if fmt not in ("sbml", "sbml-qual") or pathways:
+        _check(network, path)
     return network
 
 
 def _read(path: Path, fmt: str, *, strict: bool, model_id: str | None, organism: str | None) -> Network:
+    """The file's network (the SBML readers check references themselves)."""
     if fmt in ("sbml", "sbml-qual"):
         from hmlm_sb.io.sbml import read_sbml
 

@@ -162,16 +162,24 @@ class _Reader:
         model_seen = False
         try:
             self._read_level()
+            kinds: dict[str, str | None] = {}  # tag -> what to do with it
             for _, el in ET.iterparse(self.path, events=("end",)):
-                name = _local(el.tag)
-                if name in _ITEMS:
-                    self._item(name, el)
-                    el.clear()
-                elif name in _OTHER_WITH_IDS and el.get("id"):
-                    self.other_ids.add(el.get("id"))
-                elif name == "model":
+                kind = kinds.get(el.tag, "")
+                if kind == "":
+                    name = _local(el.tag)
+                    kind = kinds[el.tag] = (name if name in _ITEMS or name == "model"
+                                            else "other" if name in _OTHER_WITH_IDS else None)
+                if kind is None:
+                    continue
+                if kind == "other":
+                    if el.get("id"):
+                        self.other_ids.add(el.get("id"))
+                elif kind == "model":
                     model_seen = True
                     self._model(el)
+                else:
+                    self._item(kind, el)
+                    el.clear()
         except ET.ParseError as exc:
             line = exc.position[0] if exc.position else "?"
             raise InputError(f"unreadable XML: {exc.msg if hasattr(exc, 'msg') else exc}", file=str(self.path),

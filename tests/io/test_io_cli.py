@@ -104,3 +104,25 @@ def test_models_list_and_remove(qual_file, tmp_path, capsys):
     assert run(db, "models", "--remove", "tgfb") == 0
     assert counts(db)["Species"] == 0
     assert run(db, "models", "--remove", "tgfb") == 2
+
+
+def test_species_of_two_models_meet_at_one_xref(tmp_path, capsys):
+    from test_io_sbml_errors import COMP, _write
+
+    rdf = ('<annotation><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+           'xmlns:bqbiol="http://biomodels.net/biology-qualifiers/"><rdf:Description rdf:about="#egfr">'
+           '<bqbiol:is><rdf:Bag><rdf:li rdf:resource="{uri}"/></rdf:Bag></bqbiol:is></rdf:Description>'
+           '</rdf:RDF></annotation>')
+    paths = []
+    for name, uri in (("a.xml", "http://identifiers.org/uniprot/P00533"), ("b.xml", "https://identifiers.org/uniprot:P00533")):
+        species = (f'<listOfSpecies><species id="EGFR" metaid="egfr" compartment="c" hasOnlySubstanceUnits="false" '
+                   f'boundaryCondition="false" constant="false">{rdf.format(uri=uri)}</species></listOfSpecies>')
+        paths.append(_write(tmp_path, COMP + species, name))
+    db = tmp_path / "db"
+    assert run(db, "import", str(paths[0]), "--model-id", "first") == 0
+    assert run(db, "import", str(paths[1]), "--model-id", "second") == 0
+    with open_store(str(db), read_only=True, max_db_size=1 << 30) as store:
+        frame = store.query("MATCH (s:Species)-[:HAS_XREF]->(x:Xref) WHERE x.uid = $uid RETURN s.model AS model",
+                            {"uid": "uniprot:P00533"})
+        assert sorted(frame["model"]) == ["first", "second"]
+        assert store.counts()["Xref"] == 1
