@@ -33,6 +33,7 @@ class BenchmarkConfig:
     profile: str = "full"  # full | quick | tiny: which hyper-parameter hook to use
     n_times: int = 100
     literature: bool = True
+    workers: int = 1  # processes fitting models side by side (each torch process single-threaded)
 
     @classmethod
     def quick(cls, models: list[str] | None = None) -> "BenchmarkConfig":
@@ -89,6 +90,42 @@ def _fit(name: str, profile: str, train: Trajectories, prior: Network, seed: int
     return model, time.perf_counter() - start
 
 
+def _job(args) -> tuple:
+    """Fit one model and predict: (model, fit s, prediction, predict s). Runs in a worker."""
+    name, profile, train, prior, seed, target, conditions, threads = args
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    model, fit_s = _fit(name, profile, train, prior, seed)
+    pred, pred_s = _predict(model, target, conditions)
+    return model, fit_s, pred, pred_s
+
+
+def _fit_all(config, models, train, prior, seed, target, conditions, label, progress) -> dict:
+    """name -> (model, fit s, prediction, predict s), fitting ``config.workers`` at a time."""
+    jobs = [(name, config.profile, train, prior, seed, target, conditions, 1 if config.workers > 1 else 0)
+            for name in models]
+    out = {}
+    if config.workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        import multiprocessing
+
+        with ProcessPoolExecutor(config.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for name, result in zip(models, pool.map(_job, jobs)):
+                out[name] = result
+                if progress:
+                    progress(f"{label}: {name}", 1)
+        return out
+    for name, job in zip(models, jobs):
+        if progress:
+            progress(f"{label}: {name}", 0)
+        out[name] = _job(job)
+        if progress:
+            progress(f"{label}: {name}", 1)
+    return out
+
+
 def _predict(model: DynamicsModel, data: Trajectories, conditions: list[str] | None):
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -114,11 +151,10 @@ def _sparse_task(config, data, models, seed, records, artefacts, progress) -> di
         mask = tasks.sparse_mask(len(obs.conditions), len(obs.times), points)
         train = obs.with_observed(mask)
         interp_scores: dict[tuple[str, str], float] = {}
+        fits = _fit_all(config, models, train, data.prior, seed, obs, obs.conditions,
+                        f"seed {seed} sparse {points}", progress)
         for name in models:
-            if progress:
-                progress(f"seed {seed} sparse {points}: {name}", 0)
-            model, fit_s = _fit(name, config.profile, train, data.prior, seed)
-            pred, pred_s = _predict(model, obs, obs.conditions)
+            model, fit_s, pred, pred_s = fits[name]
             for c, cond in enumerate(obs.conditions):
                 for split, idx in tasks.score_splits(mask[c]).items():
                     if idx.size == 0:
@@ -132,8 +168,6 @@ def _sparse_task(config, data, models, seed, records, artefacts, progress) -> di
                 artefacts["trajectories"].setdefault(points, {})[name] = pred
             if points == max(config.settings):
                 dense[name] = model
-            if progress:
-                progress(f"seed {seed} sparse {points}: {name}", 1)
     if seed == 0:
         artefacts["truth"], artefacts["observed"] = truth, obs
         artefacts["masks"] = {p: tasks.sparse_mask(len(obs.conditions), len(obs.times), p) for p in config.settings}
@@ -152,17 +186,14 @@ def _loco_task(config, data, models, seed, records, progress) -> None:
         target = obs.subset([cond])
         c = obs.condition_index(cond)
         interp_mse = None
+        fits = _fit_all(config, models, train, data.prior, seed, target, [f"unseen:{cond}"],
+                        f"seed {seed} leave out {cond}", progress)
         for name in models:
-            if progress:
-                progress(f"seed {seed} leave out {cond}: {name}", 0)
-            model, fit_s = _fit(name, config.profile, train, data.prior, seed)
-            pred, pred_s = _predict(model, target, [f"unseen:{cond}"])
+            model, fit_s, pred, pred_s = fits[name]
             p, t = pred[0, 1:], truth.values[c, 1:]
             if name == "interp":
                 interp_mse = metrics.mse(p, t)
             records.append(_record("loco", "3-conditions", cond, "all", name, seed, p, t, interp_mse, fit_s, pred_s))
-            if progress:
-                progress(f"seed {seed} leave out {cond}: {name}", 1)
 
 
 def _paper_task(config, data, models, seed, records, progress) -> None:
@@ -179,18 +210,15 @@ def _paper_task(config, data, models, seed, records, progress) -> None:
         mask[0, tasks.paper_indices(len(obs.times), points)] = True
         train = single.with_observed(mask)
         interp_mse = None
+        fits = _fit_all(config, models, train, data.prior, seed, single, [HEADLINE_CONDITION],
+                        f"seed {seed} paper {points}", progress)
         for name in models:
-            if progress:
-                progress(f"seed {seed} paper {points}: {name}", 0)
-            model, fit_s = _fit(name, config.profile, train, data.prior, seed)
-            pred, pred_s = _predict(model, single, [HEADLINE_CONDITION])
+            model, fit_s, pred, pred_s = fits[name]
             p, t = pred[0][:, markers], truth.values[c][:, markers]
             if name == "interp":
                 interp_mse = metrics.mse(p, t)
             records.append(_record("paper", points, HEADLINE_CONDITION, "all", name, seed, p, t, interp_mse,
                                    fit_s, pred_s))
-            if progress:
-                progress(f"seed {seed} paper {points}: {name}", 1)
 
 
 def sensitivity(model: DynamicsModel, data: Trajectories, condition: str, step: float = 0.05) -> np.ndarray:

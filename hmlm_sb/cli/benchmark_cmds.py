@@ -19,8 +19,10 @@ from hmlm_sb.cli.common import progress_bar
 @click.option("--network", "network_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A Netflux .xlsx or SBML-qual network instead of the bundled Rogers 2022.")
 @click.option("--no-literature", is_flag=True, help="Skip the literature validation task.")
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="Models fitted side by side in separate processes (1: in this process).")
 def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network_file: str | None,
-              no_literature: bool) -> None:
+              no_literature: bool, workers: int) -> None:
     """Run baselines and the HMLM side by side; write results.json, report.md and PNGs."""
     import torch
 
@@ -45,6 +47,7 @@ def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network
             raise InputError("--seeds must be at least 1", element="--seeds")
         config.seeds = seeds
     config.literature = not no_literature
+    config.workers = max(1, workers)
     network = _load_network(network_file)
     total = _count_fits(config, len(set(["interp"] + chosen)))
     start = time.perf_counter()

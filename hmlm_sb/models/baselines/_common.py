@@ -9,6 +9,10 @@ import numpy as np
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
+# the same training budget for every gradient-trained baseline under `hmlm benchmark --quick`
+QUICK_EPOCHS = 100
+QUICK_PATIENCE = 15
+
 
 def prior_adjacency(network: Network, species: list[str], signed: bool = False) -> np.ndarray:
     """``A[i, j]`` nonzero where the prior has an edge j -> i (sign kept when ``signed``)."""
@@ -73,9 +77,10 @@ def fill_unobserved(train: Trajectories) -> np.ndarray:
     return out
 
 
-def rk4(rhs: Callable, x0, t0: float, times, max_step: float):
+def rk4(rhs: Callable, x0, t0: float, times, max_step: float, order: int = 4):
     """Fixed-step RK4 (torch): states ``(C, T, S)`` at ``times`` (sorted) from ``x0`` at ``t0``.
 
+    ``order=2`` takes midpoint steps instead (half the cost, for learned vector fields).
     Each interval between requested times is cut into equal steps no longer than
     ``max_step``; requested times before ``t0`` return ``x0``.
     """
@@ -88,6 +93,9 @@ def rk4(rhs: Callable, x0, t0: float, times, max_step: float):
             n = max(1, int(np.ceil(span / max_step - 1e-9)))
             h = span / n
             for _ in range(n):
+                if order == 2:
+                    x = x + h * rhs(x + 0.5 * h * rhs(x))
+                    continue
                 k1 = rhs(x)
                 k2 = rhs(x + 0.5 * h * k1)
                 k3 = rhs(x + 0.5 * h * k2)

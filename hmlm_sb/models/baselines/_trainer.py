@@ -16,7 +16,8 @@ from hmlm_sb.trajectories import Trajectories
 
 def train_ode(parameters: dict, make_rhs: Callable, penalty: Callable, train: Trajectories, *,
               epochs: int, lr: float, max_step: float, val_fraction: float, patience: int,
-              seed: int, label: str, progress: ProgressCallback | None = None) -> tuple[dict, float]:
+              seed: int, label: str, progress: ProgressCallback | None = None,
+              order: int = 4) -> tuple[dict, float]:
     """Fit ``parameters`` (name -> leaf tensor); return (best parameter values, validation MSE).
 
     ``make_rhs(params, stimuli)`` gives ``x -> dx/dt``; ``penalty(params)`` a scalar added
@@ -35,7 +36,7 @@ def train_ode(parameters: dict, make_rhs: Callable, penalty: Callable, train: Tr
     opt = torch.optim.Adam(list(parameters.values()), lr=lr)
     best, best_state, stale = np.inf, _snapshot(parameters), 0
     for epoch in range(epochs):
-        pred = rk4(make_rhs(parameters, stim), x0, float(train.times[0]), times, max_step)
+        pred = rk4(make_rhs(parameters, stim), x0, float(train.times[0]), times, max_step, order)
         loss = masked_mse(pred, target, fit_m)
         opt.zero_grad()
         (loss + penalty(parameters)).backward()
@@ -61,11 +62,11 @@ def _snapshot(parameters: dict) -> dict:
 
 
 def integrate(make_rhs: Callable, parameters: dict, stimuli: np.ndarray, initial: np.ndarray,
-              t0: float, times: np.ndarray, max_step: float) -> np.ndarray:
+              t0: float, times: np.ndarray, max_step: float, order: int = 4) -> np.ndarray:
     import torch
 
     with torch.no_grad():
         stim = torch.as_tensor(np.asarray(stimuli, dtype=float), dtype=torch.float32)
         x0 = torch.as_tensor(np.asarray(initial, dtype=float), dtype=torch.float32)
-        out = rk4(make_rhs(parameters, stim), x0, t0, np.asarray(times, dtype=float), max_step)
+        out = rk4(make_rhs(parameters, stim), x0, t0, np.asarray(times, dtype=float), max_step, order)
     return out.numpy().astype(float)

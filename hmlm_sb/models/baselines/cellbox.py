@@ -13,6 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
+from hmlm_sb.models.baselines._common import QUICK_EPOCHS, QUICK_PATIENCE
 from hmlm_sb.models.baselines._common import check_fitted, input_targets, prior_adjacency
 from hmlm_sb.models.baselines._trainer import integrate, train_ode
 from hmlm_sb.network import Network
@@ -23,14 +24,14 @@ MODES = ("l1", "mask")
 
 class CellBox(DynamicsModel):
     """Hyper-parameters: ``mode``, ``l1`` (penalty per |W| entry off the prior),
-    ``prior_discount``, ``epochs``, ``lr``, ``max_step`` (RK4), ``val_fraction`` and
+    ``prior_discount``, ``epochs``, ``lr``, ``max_step`` (midpoint integration step), ``val_fraction`` and
     ``patience`` (early stopping on observed points held aside)."""
 
     name: ClassVar[str] = "cellbox"
 
     def __init__(self, mode: str = "l1", l1: float = 1e-4, prior_discount: float = 0.1,
-                 epochs: int = 300, lr: float = 0.02, max_step: float = 1.0,
-                 val_fraction: float = 0.2, patience: int = 40):
+                 epochs: int = 200, lr: float = 0.02, max_step: float = 1.0,
+                 val_fraction: float = 0.2, patience: int = 25):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.mode = mode
@@ -45,6 +46,10 @@ class CellBox(DynamicsModel):
     @classmethod
     def test_params(cls) -> dict:
         return {"epochs": 5}
+
+    @classmethod
+    def quick_params(cls) -> dict:
+        return {"epochs": QUICK_EPOCHS, "patience": QUICK_PATIENCE}
 
     def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
             progress: ProgressCallback | None = None) -> "CellBox":
@@ -73,7 +78,7 @@ class CellBox(DynamicsModel):
         self.params_, self.validation_mse_ = train_ode(
             params, self._make_rhs, penalty, train, epochs=self.epochs, lr=self.lr,
             max_step=self.max_step, val_fraction=self.val_fraction, patience=self.patience,
-            seed=seed, label="cellbox", progress=progress)
+            seed=seed, label="cellbox", progress=progress, order=2)
         return self
 
     def _weights(self, p: dict) -> dict:
@@ -90,7 +95,7 @@ class CellBox(DynamicsModel):
 
         weights = self._weights(p)
         drive = stimuli @ weights["B"] + p["b"]
-        alpha, eps = torch.exp(p["log_alpha"]).clamp(max=2.5), torch.exp(p["log_eps"])
+        alpha, eps = torch.exp(p["log_alpha"]).clamp(max=2.0), torch.exp(p["log_eps"])
 
         def rhs(x):
             return eps * torch.tanh(x @ weights["W"].T + drive) - alpha * x
@@ -100,7 +105,7 @@ class CellBox(DynamicsModel):
     def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
                 conditions: list[str] | None = None) -> np.ndarray:
         check_fitted(self)
-        return integrate(self._make_rhs, self.params_, stimuli, initial, self.t0_, times, self.max_step)
+        return integrate(self._make_rhs, self.params_, stimuli, initial, self.t0_, times, self.max_step, 2)
 
     def crosstalk(self, condition: str | None = None) -> np.ndarray | None:
         """The learned interaction matrix ``W`` (``[i, j]``: j acts on i)."""

@@ -1,14 +1,16 @@
 """A dynamic Bayesian network: linear-Gaussian transitions between lagged states.
 
-Uneven sampling is handled by writing the transition in continuous time: between
-consecutive observed points ``x_k`` (time ``t_k``) and ``x_{k+1}``,
-``(x_{k+1} - x_k) / dt_k = A m_k + B u + c + noise``, with ``m_k`` the midpoint state
-and each pair weighted by ``dt_k`` (so long gaps are not over-trusted and the fitted
-model is independent of the sampling grid). Each species' parents are its prior-network
-regulators and itself (``structure="prior"``) or every species with an L1 penalty
-(``structure="lasso"``). The ridge / lasso strength is chosen by cross-validation over
-the observed transitions only. Prediction integrates the mean dynamics (RK4, states
-kept in [0, ``clip``]); the noise variance of each species is kept in ``noise_var_``.
+Between consecutive observed points ``x_k`` (time ``t_k``) and ``x_{k+1}``,
+``x_{k+1} = exp(M dt_k) [x_k; 1] + noise``, the exact discretisation of the linear
+dynamics ``dx/dt = A x + B u + c``: uneven sampling is handled exactly, whatever the
+gaps. Each species' parents are its prior-network regulators and itself
+(``structure="prior"``: a missing edge cannot be found) or every species with an L1
+penalty that is ``prior_discount`` times lighter on prior edges (``structure="l1"``).
+The off-diagonal of ``A`` is free, its diagonal ``-softplus(d)`` (every species decays).
+MAP estimate under a Gaussian prior on the weights (``ridge``), by Adam through
+``torch.linalg.matrix_exp``; early stopping on a validation split of the observed
+transitions. The per-species noise variance is kept in ``noise_var_``. Prediction rolls
+the mean forward from the initial state.
 """
 from __future__ import annotations
 
@@ -17,140 +19,173 @@ from typing import ClassVar
 import numpy as np
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import check_fitted, input_targets, observed_points, prior_adjacency
+from hmlm_sb.models.baselines._common import QUICK_EPOCHS, QUICK_PATIENCE
+from hmlm_sb.models.baselines._common import (check_fitted, input_targets, observed_points, prior_adjacency,
+                                              validation_split)
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
-STRUCTURES = ("prior", "lasso")
+STRUCTURES = ("prior", "l1")
 
 
 class DynamicBayesianNetwork(DynamicsModel):
-    """Hyper-parameters: ``structure``, ``alphas`` (regularisation grid searched by
-    cross-validation), ``max_step`` (integration), ``clip`` (state bound)."""
+    """Hyper-parameters: ``structure``, ``ridge``, ``l1``, ``prior_discount``, ``epochs``,
+    ``lr``, ``val_fraction``, ``patience``, ``clip`` (bound on predicted states)."""
 
     name: ClassVar[str] = "dbn"
 
-    def __init__(self, structure: str = "prior", alphas: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0),
-                 max_step: float = 0.1, clip: float = 1.5):
+    def __init__(self, structure: str = "prior", ridge: float = 1e-4, l1: float = 1e-4,
+                 prior_discount: float = 0.1, epochs: int = 200, lr: float = 0.05,
+                 val_fraction: float = 0.2, patience: int = 30, clip: float = 1.5):
         if structure not in STRUCTURES:
             raise ValueError(f"structure must be one of {STRUCTURES}, not {structure!r}")
         self.structure = structure
-        self.alphas = tuple(alphas)
-        self.max_step = max_step
+        self.ridge = ridge
+        self.l1 = l1
+        self.prior_discount = prior_discount
+        self.epochs = epochs
+        self.lr = lr
+        self.val_fraction = val_fraction
+        self.patience = patience
         self.clip = clip
 
     @classmethod
     def test_params(cls) -> dict:
-        return {"alphas": (1e-2,)}
+        return {"epochs": 5}
+
+    @classmethod
+    def quick_params(cls) -> dict:
+        return {"epochs": QUICK_EPOCHS, "patience": QUICK_PATIENCE}
 
     def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
             progress: ProgressCallback | None = None) -> "DynamicBayesianNetwork":
+        import torch
+
+        torch.manual_seed(seed)
         self.species_ = list(train.species)
         self.t0_ = float(train.times[0])
         n = len(self.species_)
-        parents = prior_adjacency(prior, self.species_) > 0
-        np.fill_diagonal(parents, True)
-        inputs = input_targets(prior, list(train.inputs), self.species_)
-        mids, rates, weights, stims = _transitions(train)
-        self.A_ = np.zeros((n, n))
-        self.B_ = np.zeros((len(train.inputs), n))
-        self.c_ = np.zeros(n)
-        self.noise_var_ = np.zeros(n)
-        for i in range(n):
-            cols = np.flatnonzero(parents[i]) if self.structure == "prior" else np.arange(n)
-            in_cols = np.flatnonzero(inputs[:, i])
-            if len(rates) == 0:
-                continue
-            coef, intercept, var = _regress(np.hstack([mids[:, cols], stims[:, in_cols]]), rates[:, i],
-                                            weights, self.alphas, self.structure == "lasso", seed)
-            self.A_[i, cols] = coef[:len(cols)]
-            self.B_[in_cols, i] = coef[len(cols):]
-            self.c_[i], self.noise_var_[i] = intercept, var
+        adj = prior_adjacency(prior, self.species_) > 0
+        np.fill_diagonal(adj, False)
+        self.prior_mask_ = adj
+        self.input_mask_ = input_targets(prior, list(train.inputs), self.species_)
+        mask = observed_points(train)
+        fit_mask, val_mask = validation_split(mask, self.val_fraction, seed)
+        fit_pairs = _pairs(train, fit_mask)
+        val_pairs = [p for p in _pairs(train, mask) if val_mask[p[0], p[2]]]
+        params = {"W": torch.zeros(n, n, dtype=torch.float64, requires_grad=True),
+                  "d": torch.full((n,), -1.0, dtype=torch.float64, requires_grad=True),
+                  "B": torch.zeros(len(train.inputs), n, dtype=torch.float64, requires_grad=True),
+                  "c": torch.zeros(n, dtype=torch.float64, requires_grad=True)}
+        self.params_ = params
+        l1_weight = torch.as_tensor(np.where(adj, self.prior_discount, 1.0) * self.l1)
+        opt = torch.optim.Adam(list(params.values()), lr=self.lr)
+        values = torch.as_tensor(np.nan_to_num(train.values))
+        stimuli = torch.as_tensor(train.stimuli)
+        best, best_state, stale = np.inf, {k: v.detach().clone() for k, v in params.items()}, 0
+        for epoch in range(self.epochs if fit_pairs else 0):
+            loss = self._pair_loss(fit_pairs, values, stimuli, train.times)
+            weights = self._matrices()["A"]
+            reg = self.ridge * (weights ** 2).sum()
+            if self.structure == "l1":
+                reg = reg + (l1_weight * weights.abs()).sum()
+            opt.zero_grad()
+            (loss + reg).backward()
+            opt.step()
+            with torch.no_grad():
+                score = float(self._pair_loss(val_pairs, values, stimuli, train.times)) if val_pairs else float(loss)
+            if score < best - 1e-9:
+                best, best_state, stale = score, {k: v.detach().clone() for k, v in params.items()}, 0
+            else:
+                stale += 1
             if progress:
-                progress(i + 1, n, "dbn: regressions")
+                progress(epoch + 1, self.epochs, f"dbn loss {float(loss):.4f}")
+            if stale >= self.patience:
+                break
+        self.params_ = best_state
+        with torch.no_grad():
+            residuals = self._residuals(fit_pairs, values, stimuli, train.times)
+            self.noise_var_ = residuals.pow(2).mean(dim=0).numpy() if len(fit_pairs) else np.zeros(n)
+        self.validation_mse_ = best
         return self
 
-    def _rhs(self, stimuli: np.ndarray):
-        drive = stimuli @ self.B_ + self.c_
+    def _matrices(self) -> dict:
+        import torch
 
-        def rhs(x):
-            return x @ self.A_.T + drive
+        p = self.params_
+        mask = torch.as_tensor(self.prior_mask_ if self.structure == "prior" else ~np.eye(len(self.species_), dtype=bool))
+        a = p["W"] * mask - torch.diag(torch.nn.functional.softplus(p["d"]))
+        return {"A": a, "B": p["B"] * torch.as_tensor(self.input_mask_), "c": p["c"]}
 
-        return rhs
+    def _transition(self, dts):
+        """``exp(M dt)`` for each gap, ``M`` the generator of ``z = [x; u; 1]``: ``(G, K, K)``."""
+        import torch
+
+        m = self._matrices()
+        n, n_in = len(self.species_), m["B"].shape[0]
+        gen = torch.zeros(n + n_in + 1, n + n_in + 1, dtype=torch.float64)
+        gen[:n, :n] = m["A"]
+        gen[:n, n:n + n_in] = m["B"].T
+        gen[:n, -1] = m["c"]
+        dts = torch.as_tensor(np.asarray(dts, dtype=float))
+        return torch.linalg.matrix_exp(gen[None] * dts[:, None, None])
+
+    @staticmethod
+    def _augment(x, stimuli):
+        import torch
+
+        return torch.cat([x, stimuli, torch.ones(x.shape[0], 1, dtype=torch.float64)], dim=1)
+
+    def _residuals(self, pairs, values, stimuli, times):
+        import torch
+
+        n = len(self.species_)
+        if not pairs:
+            return torch.zeros(0, n, dtype=torch.float64)
+        gaps = sorted({round(float(times[b] - times[a]), 9) for _, a, b in pairs})
+        trans = self._transition(gaps)
+        c_idx = [c for c, _, _ in pairs]
+        g_idx = [gaps.index(round(float(times[b] - times[a]), 9)) for _, a, b in pairs]
+        z = self._augment(values[c_idx, [a for _, a, _ in pairs]], stimuli[c_idx])
+        nxt = (trans[g_idx] @ z.unsqueeze(-1)).squeeze(-1)[:, :n]
+        return nxt - values[c_idx, [b for _, _, b in pairs]]
+
+    def _pair_loss(self, pairs, values, stimuli, times):
+        return self._residuals(pairs, values, stimuli, times).pow(2).mean()
 
     def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
                 conditions: list[str] | None = None) -> np.ndarray:
+        import torch
+
         check_fitted(self)
-        rhs = self._rhs(np.asarray(stimuli, dtype=float))
-        x, t = np.asarray(initial, dtype=float).copy(), self.t0_
-        out = []
-        for target in np.asarray(times, dtype=float):
-            span = target - t
-            if span > 0:
-                steps = max(1, int(np.ceil(span / self.max_step - 1e-9)))
-                h = span / steps
-                for _ in range(steps):
-                    k1 = rhs(x)
-                    k2 = rhs(x + 0.5 * h * k1)
-                    k3 = rhs(x + 0.5 * h * k2)
-                    k4 = rhs(x + h * k3)
-                    x = np.clip(x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4), 0.0, self.clip)
-                t = target
-            out.append(x.copy())
-        return np.stack(out, axis=1)
+        times = np.asarray(times, dtype=float)
+        points = np.concatenate([[self.t0_], np.maximum(times, self.t0_)])
+        gaps = np.diff(points)
+        n = len(self.species_)
+        with torch.no_grad():
+            unique = sorted(set(np.round(gaps, 9).tolist()))
+            trans = self._transition(unique)
+            z = self._augment(torch.as_tensor(np.asarray(initial, dtype=float)),
+                              torch.as_tensor(np.asarray(stimuli, dtype=float)))
+            out = []
+            for gap in np.round(gaps, 9):
+                z = (trans[unique.index(gap)] @ z.unsqueeze(-1)).squeeze(-1)
+                z[:, :n] = z[:, :n].clamp(-self.clip, self.clip)
+                out.append(z[:, :n].clone())
+        return torch.stack(out, dim=1).numpy()
 
     def crosstalk(self, condition: str | None = None) -> np.ndarray | None:
-        """The transition matrix ``A`` without its diagonal (``[i, j]``: j acts on i)."""
+        """The off-diagonal of ``A`` (``[i, j]``: j acts on i)."""
         check_fitted(self)
-        out = self.A_.copy()
+        out = self._matrices()["A"].detach().numpy().copy()
         np.fill_diagonal(out, 0.0)
         return out
 
 
-def _transitions(train: Trajectories) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Midpoint states, finite-difference rates, gap lengths and stimuli of every pair of
-    consecutive observed points."""
-    mask = observed_points(train)
-    mids, rates, gaps, stims = [], [], [], []
-    for c in range(len(train.conditions)):
+def _pairs(train: Trajectories, mask: np.ndarray) -> list[tuple[int, int, int]]:
+    """(condition, from index, to index) of consecutive points of ``mask``."""
+    out = []
+    for c in range(mask.shape[0]):
         idx = np.flatnonzero(mask[c])
-        for a, b in zip(idx[:-1], idx[1:]):
-            dt = train.times[b] - train.times[a]
-            if dt <= 0:
-                continue
-            xa, xb = train.values[c, a], train.values[c, b]
-            mids.append(0.5 * (xa + xb))
-            rates.append((xb - xa) / dt)
-            gaps.append(dt)
-            stims.append(train.stimuli[c])
-    if not mids:
-        return np.zeros((0, train.values.shape[2])), np.zeros((0, train.values.shape[2])), np.zeros(0), \
-            np.zeros((0, len(train.inputs)))
-    return np.array(mids), np.array(rates), np.array(gaps), np.array(stims)
-
-
-def _regress(x: np.ndarray, y: np.ndarray, weight: np.ndarray, alphas: tuple[float, ...],
-             lasso: bool, seed: int) -> tuple[np.ndarray, float, float]:
-    """Weighted ridge or lasso with the penalty picked by K-fold CV; (coef, intercept, noise var)."""
-    from sklearn.linear_model import Lasso, Ridge
-
-    def make(alpha):
-        return Lasso(alpha=alpha, max_iter=5000) if lasso else Ridge(alpha=alpha)
-
-    best_alpha = alphas[0]
-    if len(alphas) > 1 and len(y) >= 6:
-        rng = np.random.default_rng(seed)
-        folds = rng.permutation(len(y)) % 3
-        errors = []
-        for alpha in alphas:
-            err = 0.0
-            for k in range(3):
-                tr, te = folds != k, folds == k
-                model = make(alpha).fit(x[tr], y[tr], sample_weight=weight[tr])
-                err += float(np.sum(weight[te] * (model.predict(x[te]) - y[te]) ** 2))
-            errors.append(err)
-        best_alpha = alphas[int(np.argmin(errors))]
-    model = make(best_alpha).fit(x, y, sample_weight=weight)
-    resid = y - model.predict(x)
-    var = float(np.average(resid ** 2, weights=weight)) if len(y) else 0.0
-    return np.asarray(model.coef_, dtype=float), float(model.intercept_), var
+        out += [(c, int(a), int(b)) for a, b in zip(idx[:-1], idx[1:]) if train.times[b] > train.times[a]]
+    return out

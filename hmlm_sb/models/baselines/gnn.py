@@ -2,8 +2,9 @@
 
 The vector field is message passing on the prior's signed regulations (source -> target,
 self loops added): each species' features are its state, the stimulus reaching it and a
-learned embedding; ``layers`` GCN (or GAT) layers with tanh, then a linear read-out,
-``dx_i/dt = g(h_i) - alpha_i x_i``. Trained through RK4 like the other neural ODEs.
+learned embedding; ``layers`` GCN (or GAT) layers with tanh, then a linear read-out
+giving the level each species relaxes to, as in the logic-based ODE:
+``dx_i/dt = k_i (sigmoid(g(h_i) + b_i) - x_i)``. Trained through RK4 like the other neural ODEs.
 Messages flow only along known edges, so a hidden edge is visible only through
 multi-hop paths.
 """
@@ -12,14 +13,19 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import torch
+from torch_geometric.nn import GATConv
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
+from hmlm_sb.models.baselines._common import QUICK_EPOCHS, QUICK_PATIENCE
 from hmlm_sb.models.baselines._common import check_fitted, input_targets, prior_adjacency
 from hmlm_sb.models.baselines._trainer import integrate, train_ode
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
 CONVS = ("gcn", "gat")
+RATE_MAX = 2.0  # relaxation-rate bound: keeps the midpoint integrator stable at max_step 1
 
 
 class GraphODE(DynamicsModel):
@@ -29,9 +35,9 @@ class GraphODE(DynamicsModel):
 
     name: ClassVar[str] = "gnn"
 
-    def __init__(self, conv: str = "gcn", hidden: int = 32, layers: int = 2, embed: int = 8,
-                 weight_decay: float = 1e-5, epochs: int = 300, lr: float = 0.01,
-                 max_step: float = 1.0, val_fraction: float = 0.2, patience: int = 40):
+    def __init__(self, conv: str = "gcn", hidden: int = 16, layers: int = 2, embed: int = 8,
+                 weight_decay: float = 1e-5, epochs: int = 200, lr: float = 0.01,
+                 max_step: float = 1.0, val_fraction: float = 0.2, patience: int = 25):
         if conv not in CONVS:
             raise ValueError(f"conv must be one of {CONVS}, not {conv!r}")
         self.conv = conv
@@ -49,20 +55,23 @@ class GraphODE(DynamicsModel):
     def test_params(cls) -> dict:
         return {"epochs": 5, "hidden": 8}
 
+    @classmethod
+    def quick_params(cls) -> dict:
+        return {"epochs": QUICK_EPOCHS, "patience": QUICK_PATIENCE}
+
     def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
             progress: ProgressCallback | None = None) -> "GraphODE":
-        import torch
-
         torch.manual_seed(seed)
         self.species_ = list(train.species)
         self.t0_ = float(train.times[0])
         n = len(self.species_)
-        adj = prior_adjacency(prior, self.species_)
+        adj = prior_adjacency(prior, self.species_, signed=True)
         target, source = np.nonzero(adj)
         self.edge_index_ = np.vstack([source, target]).astype(np.int64)
+        self.edge_sign_ = np.sign(adj[target, source]).astype(np.int64)
         self.input_mask_ = input_targets(prior, list(train.inputs), self.species_)
-        self.net_ = _VectorField(self.conv, 2 + self.embed, self.hidden, self.layers, n, self.embed,
-                                 self.edge_index_)
+        self.net_ = VectorField(self.conv, 2 + self.embed, self.hidden, self.layers, n, self.embed,
+                                self.edge_index_, self.edge_sign_)
         params = dict(self.net_.named_parameters())
 
         def penalty(p):
@@ -71,7 +80,7 @@ class GraphODE(DynamicsModel):
         best, self.validation_mse_ = train_ode(
             params, self._make_rhs, penalty, train, epochs=self.epochs, lr=self.lr,
             max_step=self.max_step, val_fraction=self.val_fraction, patience=self.patience,
-            seed=seed, label="gnn", progress=progress)
+            seed=seed, label="gnn", progress=progress, order=2)
         with torch.no_grad():
             for name, value in self.net_.named_parameters():
                 value.copy_(best[name])
@@ -79,8 +88,6 @@ class GraphODE(DynamicsModel):
         return self
 
     def _make_rhs(self, params: dict, stimuli):
-        import torch
-
         drive = stimuli @ torch.as_tensor(self.input_mask_, dtype=stimuli.dtype)  # (C, N)
 
         def rhs(x):
@@ -91,44 +98,56 @@ class GraphODE(DynamicsModel):
     def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
                 conditions: list[str] | None = None) -> np.ndarray:
         check_fitted(self)
-        return integrate(self._make_rhs, self.params_, stimuli, initial, self.t0_, times, self.max_step)
+        return integrate(self._make_rhs, self.params_, stimuli, initial, self.t0_, times, self.max_step, 2)
 
 
-def _VectorField(conv: str, in_dim: int, hidden: int, layers: int, n: int, embed: int, edge_index):
-    """GCN layers use PyG's symmetric normalisation (``gcn_norm``, self loops added) as a
-    dense propagation matrix shared by the batch; GAT layers use ``GATConv``."""
-    import torch
-    from torch_geometric.nn import GATConv
-    from torch_geometric.nn.conv.gcn_conv import gcn_norm
+class VectorField(torch.nn.Module):
+    """``dx/dt`` of every species from message passing over the prior network.
 
-    edges = torch.as_tensor(edge_index)
-    norm_index, norm_weight = gcn_norm(edges, None, n, add_self_loops=True)
-    propagate = torch.zeros(n, n).index_put_((norm_index[1], norm_index[0]), norm_weight, accumulate=True)
+    GCN layers are relational: activating and inhibiting edges have their own weights
+    (a plain GCN would treat an inhibitor as an activator), each with PyG's symmetric
+    normalisation (``gcn_norm``) as a dense propagation matrix shared by the batch, plus
+    a self term. GAT layers use ``GATConv`` over all edges (signs unused)."""
 
-    class VectorField(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embedding = torch.nn.Parameter(0.1 * torch.randn(n, embed))
-            dims = [in_dim] + [hidden] * layers
-            if conv == "gcn":
-                self.convs = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+    def __init__(self, conv: str, in_dim: int, hidden: int, layers: int, n: int, embed: int,
+                 edge_index: np.ndarray, edge_sign: np.ndarray):
+        super().__init__()
+        self.conv, self.n = conv, n
+        self.register_buffer("edges", torch.as_tensor(edge_index, dtype=torch.long))
+        signs = torch.as_tensor(edge_sign)
+        self.register_buffer("activate", _propagation(self.edges[:, signs >= 0], n))
+        self.register_buffer("inhibit", _propagation(self.edges[:, signs < 0], n))
+        self.embedding = torch.nn.Parameter(0.1 * torch.randn(n, embed))
+        dims = [in_dim] + [hidden] * layers
+        if conv == "gcn":
+            self.convs = torch.nn.ModuleList(torch.nn.Linear(a, 3 * b) for a, b in zip(dims[:-1], dims[1:]))
+        else:
+            self.convs = torch.nn.ModuleList(GATConv(a, b, heads=1, add_self_loops=True)
+                                             for a, b in zip(dims[:-1], dims[1:]))
+        self.readout = torch.nn.Linear(hidden, 1)
+        self.bias = torch.nn.Parameter(torch.zeros(n))
+        self.log_rate = torch.nn.Parameter(torch.full((n,), -1.0))
+
+    def forward(self, x, drive):
+        c, n = x.shape[0], self.n
+        h = torch.cat([x.unsqueeze(-1), drive.unsqueeze(-1),
+                       self.embedding.unsqueeze(0).expand(c, -1, -1)], dim=-1)
+        for layer in self.convs:
+            if self.conv == "gcn":
+                own, act, inh = layer(h).chunk(3, dim=-1)
+                h = torch.tanh(own + self.activate @ act + self.inhibit @ inh)
             else:
-                self.convs = torch.nn.ModuleList(GATConv(a, b, heads=1, add_self_loops=True)
-                                                 for a, b in zip(dims[:-1], dims[1:]))
-            self.readout = torch.nn.Linear(hidden, 1)
-            self.log_alpha = torch.nn.Parameter(torch.full((n,), -1.0))
+                batch = torch.cat([self.edges + k * n for k in range(c)], dim=1)
+                h = torch.tanh(layer(h.reshape(c * n, -1), batch)).reshape(c, n, -1)
+        target = torch.sigmoid(self.readout(h).squeeze(-1) + self.bias)
+        return torch.exp(self.log_rate).clamp(max=RATE_MAX) * (target - x)
 
-        def forward(self, x, drive):
-            c = x.shape[0]
-            h = torch.cat([x.unsqueeze(-1), drive.unsqueeze(-1),
-                           self.embedding.unsqueeze(0).expand(c, -1, -1)], dim=-1)
-            for layer in self.convs:
-                if conv == "gcn":
-                    h = torch.tanh(propagate @ layer(h))
-                else:
-                    batch = torch.cat([edges + k * n for k in range(c)], dim=1)
-                    h = torch.tanh(layer(h.reshape(c * n, -1), batch)).reshape(c, n, -1)
-            out = self.readout(h).squeeze(-1)
-            return out - torch.exp(self.log_alpha).clamp(max=2.5) * x
 
-    return VectorField()
+def _propagation(edge_index, n: int):
+    """Dense ``D^-1/2 (A + I) D^-1/2`` of the edges (row = target), without the self loops."""
+    if edge_index.shape[1] == 0:
+        return torch.zeros(n, n)
+    norm_index, norm_weight = gcn_norm(edge_index, None, n, add_self_loops=True)
+    keep = norm_index[0] != norm_index[1]
+    return torch.zeros(n, n).index_put_((norm_index[1][keep], norm_index[0][keep]), norm_weight[keep],
+                                        accumulate=True)

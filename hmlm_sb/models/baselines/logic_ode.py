@@ -16,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
+from hmlm_sb.models.baselines._common import QUICK_EPOCHS, QUICK_PATIENCE
 from hmlm_sb.models.baselines._common import (check_fitted, masked_mse, observed_points, rk4,
                                               validation_split)
 from hmlm_sb.models.baselines._netflux import (CompiledNetflux, compile_netflux, exponential_euler, netflux_rhs,
@@ -95,8 +96,8 @@ class FittedLogicODE(DefaultLogicODE):
 
     name: ClassVar[str] = "ode-fitted"
 
-    def __init__(self, epochs: int = 100, lr: float = 0.05, max_step: float = 0.5,
-                 val_fraction: float = 0.2, patience: int = 20, param_decay: float = 1e-4,
+    def __init__(self, epochs: int = 200, lr: float = 0.05, max_step: float = 1.0,
+                 val_fraction: float = 0.2, patience: int = 25, param_decay: float = 1e-4,
                  predict_step: float = 0.05):
         self.epochs = epochs
         self.predict_step = predict_step
@@ -109,6 +110,10 @@ class FittedLogicODE(DefaultLogicODE):
     @classmethod
     def test_params(cls) -> dict:
         return {"epochs": 5, "max_step": 1.0}
+
+    @classmethod
+    def quick_params(cls) -> dict:
+        return {"epochs": QUICK_EPOCHS, "patience": QUICK_PATIENCE}
 
     def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
                 conditions: list[str] | None = None) -> np.ndarray:
