@@ -237,7 +237,8 @@ def _drop_placeholder_compartments(model, net: Network) -> None:
 
 
 def _read_species(model, net: Network, mid: str) -> None:
-    for sp in model.getListOfSpecies():
+    for i in range(model.getNumSpecies()):
+        sp = model.getSpecies(i)
         sbo = sbo_of(sp)
         if sp.isSetInitialAmount():
             initial = sp.getInitialAmount()
@@ -254,13 +255,18 @@ def _read_species(model, net: Network, mid: str) -> None:
 
 
 def _read_reactions(model, net: Network, mid: str, path: Path) -> None:
-    for rxn in model.getListOfReactions():
+    # index-based getters: libsbml's ListOf iteration costs twice as much per element
+    for i in range(model.getNumReactions()):
+        rxn = model.getReaction(i)
         parts: list[Participant] = []
-        for ref in rxn.getListOfReactants():
+        for j in range(rxn.getNumReactants()):
+            ref = rxn.getReactant(j)
             parts.append(Participant(ref.getSpecies(), "reactant", 1, _stoichiometry(ref), sbo=sbo_of(ref)))
-        for ref in rxn.getListOfProducts():
+        for j in range(rxn.getNumProducts()):
+            ref = rxn.getProduct(j)
             parts.append(Participant(ref.getSpecies(), "product", 0, _stoichiometry(ref), sbo=sbo_of(ref)))
-        for ref in rxn.getListOfModifiers():
+        for j in range(rxn.getNumModifiers()):
+            ref = rxn.getModifier(j)
             sbo = sbo_of(ref)
             parts.append(Participant(ref.getSpecies(), "modifier", modifier_sign(sbo), sbo=sbo))
         law = rxn.getKineticLaw()
