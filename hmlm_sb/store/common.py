@@ -86,8 +86,12 @@ class CypherStore(GraphStore):
         if existing and not replace:
             raise InputError("already in the store with other content (sha256 differs); "
                              "replace it with --replace (replace=True)", element=f"model {info.id}")
+        # a replaced model stays in the cells it was in
+        cells = [row["uid"] for row in self._read("cells_of_model", {"model": info.id})] if existing else []
+        if cell_row and cell_row["uid"] not in cells:
+            cells.append(cell_row["uid"])
         rows = records.network_rows(network, sha256=sha256, imported_at=info.imported_at or records.now_iso(),
-                                    cell=cell_row["uid"] if cell_row else None)
+                                    cells=cells)
         with self._write_tx() as w:
             if existing:
                 _delete_model(w, info.id)
@@ -98,7 +102,7 @@ class CypherStore(GraphStore):
         return ImportResult(info.id, "replaced" if existing else "imported", summary)
 
     def _attach_cell(self, model_id: str, cell_row: dict[str, Any]) -> None:
-        attached = {row["uid"] for row in self._read("cell_of_model", {"model": model_id})}
+        attached = {row["uid"] for row in self._read("cells_of_model", {"model": model_id})}
         if cell_row["uid"] in attached:
             return
         pathways = [row["uid"] for row in self._read("nodes_of_model:Pathway", {"model": model_id})]
@@ -206,7 +210,7 @@ class CypherStore(GraphStore):
             net.add_reaction(records.reaction_from(row, participants.get(row["id"], [])))
         for row in pathways:
             net.add_pathway(records.pathway_from(row, members.get(row["id"], []), xrefs["Pathway"].get(row["id"], [])))
-        cells = self._read("cell_of_model", {"model": model_id})
+        cells = self._read("cells_of_model", {"model": model_id})
         net.cell = self._cell(cells[0]["uid"]) if cells else None
         return net
 

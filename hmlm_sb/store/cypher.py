@@ -34,8 +34,8 @@ def build_reads(schema: GraphSchema) -> dict[str, str]:
                         "m.organism AS organism ORDER BY id"),
         "all_model_ids": "MATCH (m:Model) RETURN m.uid AS uid ORDER BY uid",
         "cell": f"MATCH (c:Cell {{uid: $cell}}) RETURN {_returns(schema, 'Cell', 'c')}",
-        "cell_of_model": ("MATCH (m:Model {uid: $model})-[:IN_CELL]->(c:Cell) "
-                          f"RETURN {_returns(schema, 'Cell', 'c')} ORDER BY uid LIMIT 1"),
+        "cells_of_model": ("MATCH (m:Model {uid: $model})-[:IN_CELL]->(c:Cell) "
+                           f"RETURN {_returns(schema, 'Cell', 'c')} ORDER BY uid"),
         "models_in_cell": ("MATCH (m:Model)-[:IN_CELL]->(c:Cell {uid: $cell}) RETURN m.uid AS uid "
                            "UNION MATCH (p:Pathway)-[:IN_CELL]->(c:Cell {uid: $cell}) RETURN p.model AS uid"),
         "pathways_named": ("MATCH (p:Pathway) WHERE p.model IN $models AND (p.uid IN $names OR p.id IN $names) "

@@ -39,9 +39,9 @@ class GraphRows:
         return [row["uid"] for row in self.nodes.get(label, [])]
 
 
-def network_rows(network: Network, *, sha256: str, imported_at: str, cell: str | None,
+def network_rows(network: Network, *, sha256: str, imported_at: str, cells: list[str],
                  schema: GraphSchema | None = None) -> GraphRows:
-    """The rows of one single-model network (cell: attach pathways and model to that Cell)."""
+    """The rows of one single-model network, its model and pathways attached to ``cells``."""
     schema = schema or graph_schema()
     info = network.model
     mid = info.id
@@ -74,9 +74,9 @@ def network_rows(network: Network, *, sha256: str, imported_at: str, cell: str |
         rows.rel(("IN_MODEL", "Pathway", "Model"), schema, uid(pw.id), mid)
         for position, member in enumerate(pw.members):
             rows.rel(("IN_PATHWAY", "Species", "Pathway"), schema, uid(member), uid(pw.id), position=position)
-        if cell:
+        for cell in cells:
             rows.rel(("IN_CELL", "Pathway", "Cell"), schema, uid(pw.id), cell)
-    if cell:
+    for cell in cells:
         rows.rel(("IN_CELL", "Model", "Cell"), schema, mid, cell)
     _xref_rows(rows, schema, network)
     return rows

@@ -352,3 +352,15 @@ def test_a_write_run_before_cannot_slip_through_read_only(store):
         store.query("CREATE (c:Cell {uid: $uid})", {"uid": "second"})
     store.query("CREATE (c:Cell {uid: $uid})", {"uid": "third"}, write=True)
     assert sorted(store.query("MATCH (c:Cell) RETURN c.uid AS uid")["uid"]) == ["first", "third"]
+
+
+def test_replaced_model_stays_in_its_cells(store):
+    store.save_network(signaling_network(), cell="fibroblast")
+    store.save_network(signaling_network(), cell="myocyte")  # unchanged, joins a second cell
+    new = other_version(signaling_network(), "sha-m1-v2")
+    assert store.save_network(new, replace=True).status == "replaced"
+    for cell in ("fibroblast", "myocyte"):
+        assert set(store.load_network(cell=cell).species) == set(new.species)
+    assert store.counts()["IN_CELL"] == 2 * (1 + len(new.pathways))
+    assert store.save_network(new, cell="myocyte").status == "unchanged"  # attached already: nothing added
+    assert store.counts()["IN_CELL"] == 2 * (1 + len(new.pathways))
