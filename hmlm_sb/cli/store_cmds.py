@@ -55,6 +55,9 @@ def query(ctx: click.Context, cypher: str, params: tuple[str, ...], fmt: str, wr
     values = parse_params(params)
     with open_store_from(ctx, read_only=not write) as store:
         frame = store.query(cypher, values, write=write)
+    if len(frame.columns) == 0 and fmt == "table":
+        click.echo("ok (the query returns nothing)", err=True)
+        return
     print_frame(frame, fmt)
 
 
