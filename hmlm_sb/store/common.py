@@ -171,44 +171,47 @@ class CypherStore(GraphStore):
     def _load_model(self, model_id: str, pathway_uids: dict[str, str] | None) -> Network:
         if pathway_uids is None:
             by_model = {"model": model_id}
-            species = self._read("nodes_of_model:Species", by_model)
-            reactions = self._read("nodes_of_model:Reaction", by_model)
-            pathways = self._read("nodes_of_model:Pathway", by_model)
-            compartments = self._read("nodes_of_model:Compartment", by_model)
-        else:
-            mine = [uid for uid, mid in pathway_uids.items() if mid == model_id]
-            pathways = self._read("nodes_by_uid:Pathway", {"uids": mine})
-            species_uids = [row["uid"] for row in self._read("species_in_pathways", {"pathways": mine})]
-            species = self._read("nodes_by_uid:Species", {"uids": species_uids})
-            reaction_uids = [row["uid"] for row in
-                             self._read("reactions_within", {"model": model_id, "species": species_uids})]
-            reactions = self._read("nodes_by_uid:Reaction", {"uids": reaction_uids})
-            wanted = {row["compartment"] for row in species if row.get("compartment")}
-            compartments = self._read("nodes_by_uid:Compartment",
-                                      {"uids": [element_uid(model_id, c) for c in wanted]})
-        return self._network_from(model_id, species, reactions, pathways, compartments)
+            nodes = {label: self._read(f"nodes_of_model:{label}", by_model) for label in MODEL_ELEMENT_LABELS}
+            participants = self._read("participants_of_model", by_model)
+            members = self._read("pathway_members_of_model", by_model)
+            xrefs = {label: self._read(f"xrefs_of_model:{label}", by_model)
+                     for label in ("Species", "Pathway", "Compartment")}
+            return self._network_from(model_id, nodes, participants, members, xrefs)
+        mine = [uid for uid, mid in pathway_uids.items() if mid == model_id]
+        species_uids = [row["uid"] for row in self._read("species_in_pathways", {"pathways": mine})]
+        reaction_uids = [row["uid"] for row in
+                         self._read("reactions_within", {"model": model_id, "species": species_uids})]
+        nodes = {"Pathway": self._read("nodes_by_uid:Pathway", {"uids": mine}),
+                 "Species": self._read("nodes_by_uid:Species", {"uids": species_uids}),
+                 "Reaction": self._read("nodes_by_uid:Reaction", {"uids": reaction_uids})}
+        wanted = {row["compartment"] for row in nodes["Species"] if row.get("compartment")}
+        nodes["Compartment"] = self._read("nodes_by_uid:Compartment",
+                                          {"uids": [element_uid(model_id, c) for c in wanted]})
+        participants = self._read("participants", {"reactions": reaction_uids})
+        members = self._read("pathway_members", {"pathways": mine})
+        xrefs = {label: self._read(f"xrefs:{label}", {"uids": [row["uid"] for row in nodes[label]]})
+                 for label in ("Species", "Pathway", "Compartment")}
+        return self._network_from(model_id, nodes, participants, members, xrefs)
 
-    def _network_from(self, model_id: str, species: list[dict], reactions: list[dict], pathways: list[dict],
-                      compartments: list[dict]) -> Network:
-        uids = lambda rows: [row["uid"] for row in rows]  # noqa: E731
+    def _network_from(self, model_id: str, nodes: dict[str, list[dict]], participant_rows: list[dict],
+                      member_rows: list[dict], xref_rows: dict[str, list[dict]]) -> Network:
         participants: dict[str, list] = defaultdict(list)
-        for row in self._read("participants", {"reactions": uids(reactions)}):
+        for row in participant_rows:
             participants[row["reaction"]].append(records.participant_from(row))
         members: dict[str, list[str]] = defaultdict(list)
-        for row in self._read("pathway_members", {"pathways": uids(pathways), "species": uids(species)}):
+        for row in member_rows:
             members[row["pathway"]].append(row["species"])
-        xrefs = {label: records.grouped_xrefs(self._read(f"xrefs:{label}", {"uids": uids(rows)}))
-                 for label, rows in (("Species", species), ("Pathway", pathways), ("Compartment", compartments))}
+        xrefs = {label: records.grouped_xrefs(rows) for label, rows in xref_rows.items()}
         model_row = self._read("models", {"models": [model_id]})[0]
         model_xrefs = records.grouped_xrefs(self._read("xrefs:Model", {"uids": [model_id]}))
         net = Network(models=[records.model_info(model_row, model_xrefs.get(model_id, []))])
-        for row in compartments:
+        for row in nodes["Compartment"]:
             net.compartments[row["id"]] = records.compartment_from(row, xrefs["Compartment"].get(row["id"], []))
-        for row in species:
+        for row in nodes["Species"]:
             net.add_species(records.species_from(row, xrefs["Species"].get(row["id"], [])))
-        for row in reactions:
+        for row in nodes["Reaction"]:
             net.add_reaction(records.reaction_from(row, participants.get(row["id"], [])))
-        for row in pathways:
+        for row in nodes["Pathway"]:
             net.add_pathway(records.pathway_from(row, members.get(row["id"], []), xrefs["Pathway"].get(row["id"], [])))
         cells = self._read("cells_of_model", {"model": model_id})
         net.cell = self._cell(cells[0]["uid"]) if cells else None

@@ -40,18 +40,24 @@ def build_reads(schema: GraphSchema) -> dict[str, str]:
                            "UNION MATCH (p:Pathway)-[:IN_CELL]->(c:Cell {uid: $cell}) RETURN p.model AS uid"),
         "pathways_named": ("MATCH (p:Pathway) WHERE p.model IN $models AND (p.uid IN $names OR p.id IN $names) "
                            "RETURN p.uid AS uid, p.id AS id, p.model AS model"),
-        "species_in_pathways": ("MATCH (s:Species)-[:IN_PATHWAY]->(p:Pathway) WHERE p.uid IN $pathways "
+        "species_in_pathways": ("UNWIND $pathways AS pathway MATCH (s:Species)-[:IN_PATHWAY]->(p:Pathway {uid: pathway}) "
                                 "RETURN DISTINCT s.uid AS uid"),
         "reactions_within": ("MATCH (s:Species)-[:PARTICIPATES]->(r:Reaction) WHERE r.model = $model "
                              "WITH r, count(s) AS total, sum(CASE WHEN s.uid IN $species THEN 1 ELSE 0 END) AS inside "
                              "WHERE total = inside RETURN r.uid AS uid"),
-        "participants": ("MATCH (s:Species)-[p:PARTICIPATES]->(r:Reaction) WHERE r.uid IN $reactions "
+        "participants": ("UNWIND $reactions AS reaction MATCH (s:Species)-[p:PARTICIPATES]->(r:Reaction {uid: reaction}) "
                          "RETURN r.id AS reaction, s.id AS species, p.role AS role, p.sign AS sign, "
                          "p.stoichiometry AS stoichiometry, p.threshold AS threshold, p.sbo AS sbo, "
                          "p.position AS position ORDER BY reaction, position"),
-        "pathway_members": ("MATCH (s:Species)-[m:IN_PATHWAY]->(p:Pathway) WHERE p.uid IN $pathways "
-                            "AND s.uid IN $species RETURN p.id AS pathway, s.id AS species, "
-                            "m.position AS position ORDER BY pathway, position"),
+        "participants_of_model": ("MATCH (s:Species)-[p:PARTICIPATES]->(r:Reaction) WHERE r.model = $model "
+                                  "RETURN r.id AS reaction, s.id AS species, p.role AS role, p.sign AS sign, "
+                                  "p.stoichiometry AS stoichiometry, p.threshold AS threshold, p.sbo AS sbo, "
+                                  "p.position AS position ORDER BY reaction, position"),
+        "pathway_members_of_model": ("MATCH (s:Species)-[m:IN_PATHWAY]->(p:Pathway) WHERE p.model = $model "
+                                     "RETURN p.id AS pathway, s.id AS species, m.position AS position "
+                                     "ORDER BY pathway, position"),
+        "pathway_members": ("UNWIND $pathways AS pathway MATCH (s:Species)-[m:IN_PATHWAY]->(p:Pathway {uid: pathway}) "
+                            "RETURN p.id AS pathway, s.id AS species, m.position AS position ORDER BY pathway, position"),
         "training_runs": (f"MATCH (t:TrainingRun) RETURN {_returns(schema, 'TrainingRun', 't')} "
                           "ORDER BY created_at DESC, uid DESC"),
         "training_runs_of_cell": (f"MATCH (t:TrainingRun) WHERE t.cell = $cell "
@@ -61,16 +67,19 @@ def build_reads(schema: GraphSchema) -> dict[str, str]:
     for label in MODEL_ELEMENT_LABELS:
         reads[f"nodes_of_model:{label}"] = (f"MATCH (n:{label}) WHERE n.model = $model "
                                             f"RETURN {_returns(schema, label)} ORDER BY position, uid")
-        reads[f"nodes_by_uid:{label}"] = (f"MATCH (n:{label}) WHERE n.uid IN $uids "
+        reads[f"nodes_by_uid:{label}"] = (f"UNWIND $uids AS key MATCH (n:{label} {{uid: key}}) "
                                           f"RETURN {_returns(schema, label)} ORDER BY position, uid")
-        reads[f"xrefs:{label}"] = (f"MATCH (n:{label})-[x:HAS_XREF]->(r:Xref) WHERE n.uid IN $uids "
+        reads[f"xrefs:{label}"] = (f"UNWIND $uids AS key MATCH (n:{label} {{uid: key}})-[x:HAS_XREF]->(r:Xref) "
                                    "RETURN n.id AS owner, r.uid AS resource, x.qualifier AS qualifier, "
                                    "x.position AS position ORDER BY owner, position")
-    reads["xrefs:Model"] = ("MATCH (n:Model)-[x:HAS_XREF]->(r:Xref) WHERE n.uid IN $uids "
+        reads[f"xrefs_of_model:{label}"] = (f"MATCH (n:{label})-[x:HAS_XREF]->(r:Xref) WHERE n.model = $model "
+                                            "RETURN n.id AS owner, r.uid AS resource, x.qualifier AS qualifier, "
+                                            "x.position AS position ORDER BY owner, position")
+    reads["xrefs:Model"] = ("UNWIND $uids AS key MATCH (n:Model {uid: key})-[x:HAS_XREF]->(r:Xref) "
                             "RETURN n.uid AS owner, r.uid AS resource, x.qualifier AS qualifier, "
                             "x.position AS position ORDER BY owner, position")
     for label in schema.nodes:
-        reads[f"existing_uids:{label}"] = f"MATCH (n:{label}) WHERE n.uid IN $uids RETURN n.uid AS uid"
+        reads[f"existing_uids:{label}"] = f"UNWIND $uids AS key MATCH (n:{label} {{uid: key}}) RETURN n.uid AS uid"
         reads[f"count_nodes:{label}"] = f"MATCH (n:{label}) RETURN count(n) AS count"
     for rel in schema.relationships:
         reads[f"count_rels:{rel}"] = f"MATCH ()-[r:{rel}]->() RETURN count(r) AS count"
