@@ -58,7 +58,7 @@ def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | N
 def _print_warnings(path: Path, warnings: list[str]) -> None:
     if not warnings:
         return
-    click.echo(f"{path.name}: {len(warnings)} kind(s) of warning:", err=True)
+    click.echo(f"{path.name}: {len(warnings)} warning(s):", err=True)
     for line in warnings[:WARNINGS_SHOWN]:
         click.echo(f"  {line}", err=True)
     if len(warnings) > WARNINGS_SHOWN:
