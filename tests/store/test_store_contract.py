@@ -338,9 +338,10 @@ def test_crosstalk_to_a_missing_node_writes_nothing(store):
 
 def test_crosstalk_fills_in_created_at(store):
     store.save_network(signaling_network())
-    run = run_record("r1", cell="")
+    run = replace(run_record("r1", cell=""), model_ids=[], config={}, metrics={})
     store.write_crosstalk(run, [edge("m1/ERK", "m1/SMAD3", "TGFB", 0.8)])
     assert run.created_at
+    assert store.training_runs().iloc[0]["model_ids"] == []
     assert store.query("MATCH ()-[c:CROSSTALK]->() RETURN c.created_at AS t")["t"][0] == run.created_at
     assert store.counts()["PRODUCED"] == 0
 
