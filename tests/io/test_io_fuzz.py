@@ -38,6 +38,16 @@ def _outcome(path: Path, *, reader_bugs_ok: bool = False, **kwargs):
     return net
 
 
+def _stream_outcome(path: Path) -> None:
+    """The streaming reader (large files) also raises nothing but InputError."""
+    from hmlm_sb.io.sbml_stream import NotStreamable, read_sbml_stream
+
+    try:
+        read_sbml_stream(path).check()
+    except (InputError, NotStreamable):
+        pass
+
+
 @st.composite
 def mutated_sbml(draw) -> tuple[str, bytes]:
     name = draw(st.sampled_from(SBML_FILES))
@@ -85,6 +95,7 @@ def test_mutated_sbml_raises_only_input_error_and_store_is_unchanged(store, tmp_
     path.write_bytes(data)
     before = store.counts()
     net = _outcome(path, model_id=Path(name).stem)
+    _stream_outcome(path)
     if net is not None and data != (SHARED / name).read_bytes():
         # same model id, other content: refused without --replace, store untouched
         with pytest.raises(InputError):
@@ -120,3 +131,27 @@ def test_mutated_workbooks_raise_only_input_error(shared_data, tmp_path, data):
     path = tmp_path / "exampleNet.xlsx"
     path.write_bytes(data)
     _outcome(path, reader_bugs_ok=True)
+
+
+@st.composite
+def mutated_sif(draw) -> bytes:
+    data = bytearray((SHARED / "sif" / "Rogers2022_snm_1_1_rev4.sif").read_bytes())
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(data) - 1))
+        choice = draw(st.sampled_from(["flip", "tab", "newline", "cut"]))
+        if choice == "flip":
+            data[at] = draw(st.integers(0, 255))
+        elif choice == "cut":
+            del data[at:at + draw(st.integers(1, 200))]
+        else:
+            data[at:at] = b"\t" if choice == "tab" else b"\n"
+    return bytes(data)
+
+
+@FUZZ
+@given(data=mutated_sif())
+def test_mutated_sif_raises_only_input_error(shared_data, tmp_path, data):
+    need((shared_data / "sif" / "Rogers2022_snm_1_1_rev4.sif").is_file(), "missing the Rogers SIF")
+    path = tmp_path / "Rogers2022_snm_1_1_rev4.sif"
+    path.write_bytes(data)
+    _outcome(path)
