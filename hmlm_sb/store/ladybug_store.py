@@ -57,18 +57,18 @@ class LadybugStore(CypherStore):
     def _ensure_schema(self) -> None:
         schema = graph_schema()
         tables = {row["name"] for row in self._execute("CALL show_tables() RETURN *")[1]}
+        if META_LABEL in tables and self.schema_version():
+            self._check_schema_version()  # before the tables: another version has other ones
+            return
         foreign = tables - set(schema.nodes) - set(schema.relationships)
         if foreign:
             raise StoreError(f"{self.url} is a LadybugDB database but not an hmlm store "
                              f"(tables {', '.join(sorted(foreign)[:3])})")
-        has_meta = META_LABEL in tables and self.schema_version()
-        if not has_meta:
-            if self.read_only:
-                raise StoreError(f"{self.url} is not an hmlm store yet: open it once for writing (hmlm info)")
-            for statement in ladybug_ddl(schema):
-                self._execute(statement)
-            self._execute(SHARED_WRITES["set_schema_version"], {"uid": META_UID, "version": schema.version})
-        self._check_schema_version()
+        if self.read_only:
+            raise StoreError(f"{self.url} is not an hmlm store yet: open it once for writing (hmlm info)")
+        for statement in ladybug_ddl(schema):
+            self._execute(statement)
+        self._execute(SHARED_WRITES["set_schema_version"], {"uid": META_UID, "version": schema.version})
 
     # ---- statements ------------------------------------------------------------------------------
     def _execute(self, cypher: str, params: Mapping[str, Any] | None = None, *,

@@ -145,3 +145,11 @@ def test_closed_store_says_so(ladybug_path):
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.counts()
+
+
+def test_other_version_with_other_tables_is_a_version_error(ladybug_path):
+    with open_ladybug(ladybug_path) as store:
+        store.query("MATCH (m:Meta) SET m.schema_version = $v", {"v": "2.0"}, write=True)
+        store.query("CREATE NODE TABLE Gene(uid STRING, PRIMARY KEY(uid))", write=True)
+    with pytest.raises(SchemaVersionError, match="schema 2.0"):
+        open_ladybug(ladybug_path)
