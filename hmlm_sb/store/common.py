@@ -180,7 +180,7 @@ class CypherStore(GraphStore):
         mine = [uid for uid, mid in pathway_uids.items() if mid == model_id]
         species_uids = [row["uid"] for row in self._read("species_in_pathways", {"pathways": mine})]
         reaction_uids = [row["uid"] for row in
-                         self._read("reactions_within", {"model": model_id, "species": species_uids})]
+                         self._read("reactions_within", {"model": model_id, "pathways": mine})]
         nodes = {"Pathway": self._read("nodes_by_uid:Pathway", {"uids": mine}),
                  "Species": self._read("nodes_by_uid:Species", {"uids": species_uids}),
                  "Reaction": self._read("nodes_by_uid:Reaction", {"uids": reaction_uids})}

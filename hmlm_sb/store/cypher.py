@@ -43,7 +43,9 @@ def build_reads(schema: GraphSchema) -> dict[str, str]:
         "species_in_pathways": ("UNWIND $pathways AS pathway MATCH (s:Species)-[:IN_PATHWAY]->(p:Pathway {uid: pathway}) "
                                 "RETURN DISTINCT s.uid AS uid"),
         "reactions_within": ("MATCH (s:Species)-[:PARTICIPATES]->(r:Reaction) WHERE r.model = $model "
-                             "WITH r, count(s) AS total, sum(CASE WHEN s.uid IN $species THEN 1 ELSE 0 END) AS inside "
+                             "OPTIONAL MATCH (s)-[:IN_PATHWAY]->(p:Pathway) WHERE p.uid IN $pathways "
+                             "WITH r, s, count(p) AS hits "
+                             "WITH r, count(s) AS total, sum(CASE WHEN hits > 0 THEN 1 ELSE 0 END) AS inside "
                              "WHERE total = inside RETURN r.uid AS uid"),
         "participants": ("UNWIND $reactions AS reaction MATCH (s:Species)-[p:PARTICIPATES]->(r:Reaction {uid: reaction}) "
                          "RETURN r.id AS reaction, s.id AS species, p.role AS role, p.sign AS sign, "
