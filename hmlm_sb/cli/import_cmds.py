@@ -33,22 +33,27 @@ def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | N
     Every file is read and checked before anything is written; importing the same file
     twice changes nothing.
     """
+    from rich.console import Console
+
     from hmlm_sb.io import read_network
 
     if model_id and len(files) > 1:
         raise click.UsageError("--model-id names one model: give one file")
+    console = Console(stderr=True)
     networks = []
     for path in files:
         started = time.perf_counter()
-        network = read_network(path, fmt, strict=strict, pathways=pathways_file, organism=organism,
-                               model_id=model_id)
+        with console.status(f"reading {path.name}"):
+            network = read_network(path, fmt, strict=strict, pathways=pathways_file, organism=organism,
+                                   model_id=model_id)
         networks.append((network, time.perf_counter() - started))
         _print_warnings(path, network.warnings)
     with open_store_from(ctx) as store:
         for network, read_s in networks:
             started = time.perf_counter()
-            result = store.save_network(network, replace=replace, cell=cell, cell_type=cell_type,
-                                        organism=organism or network.model.organism)
+            with console.status(f"saving {network.model.id} ({len(network.species)} species)"):
+                result = store.save_network(network, replace=replace, cell=cell, cell_type=cell_type,
+                                            organism=organism or network.model.organism)
             counts = result.counts
             click.echo(f"{result.status} {result.model_id} ({network.model.format}): {counts.get('species', 0)} "
                        f"species, {counts.get('reactions', 0)} reactions, {counts.get('pathways', 0)} pathways "
