@@ -43,10 +43,11 @@ def normalise_uri(uri: str) -> str:
     uri = uri.strip()
     if m := _IDENTIFIERS.match(uri):
         rest = m.group(1)
-        if "/" in rest:  # old form: namespace/accession
-            ns, acc = rest.split("/", 1)
-        elif ":" in rest:  # compact form: prefix:accession
+        slash, colon = rest.find("/"), rest.find(":")
+        if colon != -1 and (slash == -1 or colon < slash):  # compact form: prefix:accession
             ns, acc = rest.split(":", 1)
+        elif slash != -1:  # old form: namespace/accession
+            ns, acc = rest.split("/", 1)
         else:
             return f"uri:{uri}"
         return _join(ns, unquote(acc))

@@ -58,13 +58,21 @@ def _load_sheets(path: Path) -> dict[str, list[dict[str, Any]]]:
         raise InputError(f"not a readable .xlsx workbook ({exc.__class__.__name__})", file=str(path)) from None
     names = {name.strip().lower(): name for name in book.sheetnames}
     sheets = {}
-    for wanted in ("species", "reactions"):
-        if wanted not in names:
-            raise InputError(f"no '{wanted}' sheet (sheets: {', '.join(book.sheetnames)})", file=str(path))
-        sheet = book[names[wanted]]
-        sheet.reset_dimensions()  # files written without a dimension record read as one column
-        sheets[wanted] = _sheet_rows(sheet)
-    book.close()
+    try:
+        for wanted in ("species", "reactions"):
+            if wanted not in names:
+                raise InputError(f"no '{wanted}' sheet (sheets: {', '.join(book.sheetnames)})", file=str(path))
+            sheet = book[names[wanted]]
+            sheet.reset_dimensions()  # files written without a dimension record read as one column
+            try:
+                sheets[wanted] = _sheet_rows(sheet)
+            except InputError:
+                raise
+            except Exception as exc:  # read-only sheets parse lazily: broken sheet XML surfaces here
+                raise InputError(f"unreadable sheet ({exc.__class__.__name__}: {exc})",
+                                 file=str(path), element=f"sheet '{wanted}'") from None
+    finally:
+        book.close()
     return sheets
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 PROPERTY_TYPES = ("STRING", "INT64", "DOUBLE", "BOOLEAN", "STRING[]")
 META_LABEL = "Meta"
@@ -30,7 +30,7 @@ class NodeLabel:
     properties: tuple[Property, ...]
     indexes: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def property_names(self) -> list[str]:
         return [p.name for p in self.properties]
 
@@ -41,7 +41,7 @@ class RelType:
     pairs: tuple[tuple[str, str], ...]
     properties: tuple[Property, ...]
 
-    @property
+    @cached_property
     def property_names(self) -> list[str]:
         return [p.name for p in self.properties]
 

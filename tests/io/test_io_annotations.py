@@ -42,7 +42,8 @@ def test_unknown_uri_is_kept_whole():
 
 
 @pytest.mark.parametrize("resource", ["uniprot:P00533", "go:GO:0005154", "taxonomy:9606",
-                                      "uri:http://example.org/x", "kegg.compound:C00002"])
+                                      "uri:http://example.org/x", "kegg.compound:C00002",
+                                      "doi:10.7554/eLife.62856"])
 def test_written_uri_reads_back(resource):
     assert normalise_uri(xref_uri(resource)) == resource
 

@@ -23,15 +23,13 @@ _ATTRIBUTE = re.compile(rb'(\w+(?::\w+)?)="([^"]*)"')
 ODD_VALUES = [b"", b"-1", b"999999999999", b"abc", b"1.5", b"NaN", b"ghost", b"&amp;", b"v_Orf8", b"true"]
 
 
-def _outcome(path: Path, *, reader_bugs_ok: bool = False, **kwargs):
-    """The network, or None for an InputError; anything else fails the test.
-
-    ``reader_bugs_ok``: accept the dispatcher's one-line InputError for an exception a
-    reader let through (the xlsx reader is another module's; see docs/importers.md)."""
+def _outcome(path: Path, **kwargs):
+    """The network, or None for an InputError; anything else, or an exception a reader
+    let through to the dispatcher's catch-all (``unexpected``), fails the test."""
     try:
         net = read_network(path, **kwargs)
     except InputError as err:
-        assert reader_bugs_ok or not getattr(err, "unexpected", False), f"reader bug surfaced as: {err}"
+        assert not getattr(err, "unexpected", False), f"reader bug surfaced as: {err}"
         assert str(path) in str(err)
         return None
     net.check()
@@ -130,7 +128,7 @@ def test_mutated_workbooks_raise_only_input_error(shared_data, tmp_path, data):
     need((shared_data / "netflux" / "exampleNet.xlsx").is_file(), "missing exampleNet.xlsx")
     path = tmp_path / "exampleNet.xlsx"
     path.write_bytes(data)
-    _outcome(path, reader_bugs_ok=True)
+    _outcome(path)
 
 
 @st.composite
