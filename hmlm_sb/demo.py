@@ -103,7 +103,7 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
         console.rule("[bold]5. crosstalk in the graph")
         novel = _top_novel(store, config, console)
         console.rule("[bold]6. figures")
-        figures = _figures(truth, predictions, models["hmlm"], network, config, out_dir)
+        figures = _figures(truth, predictions, models["hmlm"], network, config, out_dir, train)
         for path in figures:
             console.print(f"saved {path}")
         scores.to_csv(out_dir / "scores.csv", index=False)
@@ -197,12 +197,13 @@ def _top_novel(store, config: DemoConfig, console) -> pd.DataFrame:
     return frame
 
 
-def _figures(truth, predictions, hmlm, network: Network, config: DemoConfig, out_dir: Path) -> list[Path]:
+def _figures(truth, predictions, hmlm, network: Network, config: DemoConfig, out_dir: Path,
+             train) -> list[Path]:
     from hmlm_sb.crosstalk import membership, pathway_matrix
     from hmlm_sb.demo_report import pick_key_species, plot_pathway_heatmap, plot_trajectories
 
     figures = [plot_trajectories(truth, predictions, pick_key_species(truth, config.key_species),
-                                 out_dir / "trajectories.png")]
+                                 out_dir / "trajectories.png", observations=train)]
     pathways = {pid: pw.members for pid, pw in network.pathways.items()}
     names, assignment = membership(truth.species, pathways)
     for condition in truth.conditions:

@@ -49,8 +49,9 @@ def pick_key_species(truth: Trajectories, preferred: Sequence[str], count: int =
 
 
 def plot_trajectories(truth: Trajectories, predictions: Mapping[str, np.ndarray], species: Sequence[str],
-                      path: str | Path) -> Path:
-    """Grid: rows = conditions, columns = species; truth line, observed points, each model dashed."""
+                      path: str | Path, observations: Trajectories | None = None) -> Path:
+    """Grid: rows = conditions, columns = species; truth line, the points the models saw
+    (``observations``, noisy; else the truth at the observed times), each model dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,13 +60,14 @@ def plot_trajectories(truth: Trajectories, predictions: Mapping[str, np.ndarray]
     rows, cols = len(truth.conditions), len(species)
     fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.0 * rows), squeeze=False, sharex=True)
     index = {s: k for k, s in enumerate(truth.species)}
+    seen_values = (observations if observations is not None else truth).values
     for c, condition in enumerate(truth.conditions):
         seen = truth.observed[c]
         for k, sid in enumerate(species):
             ax = axes[c, k]
             s = index[sid]
             ax.plot(truth.times, truth.values[c, :, s], color="black", lw=1.5, label="truth")
-            ax.plot(truth.times[seen], truth.values[c, seen, s], "o", color="black", ms=4, label="observed")
+            ax.plot(truth.times[seen], seen_values[c, seen, s], "o", color="black", ms=4, label="observed")
             for model, pred in predictions.items():
                 ax.plot(truth.times, np.asarray(pred)[c, :, s], "--", lw=1.2, label=model)
             if c == 0:
@@ -81,7 +83,8 @@ def plot_trajectories(truth: Trajectories, predictions: Mapping[str, np.ndarray]
 
 def plot_pathway_heatmap(matrix: np.ndarray, pathways: Sequence[str], path: str | Path,
                          title: str = "pathway crosstalk") -> Path:
-    """Heatmap of a (P, P) pathway matrix, [a, b] = pathway b acts on pathway a."""
+    """Heatmap of a (P, P) pathway matrix, [a, b] = pathway b acts on pathway a (the
+    diagonal, not crosstalk, left blank); ``pathways`` are the labels."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -89,8 +92,9 @@ def plot_pathway_heatmap(matrix: np.ndarray, pathways: Sequence[str], path: str 
 
     size = max(4.0, 0.45 * len(pathways) + 2)
     fig, ax = plt.subplots(figsize=(size + 1, size))
-    image = ax.imshow(matrix, cmap="viridis")
-    labels = [p.rsplit("/", 1)[-1] for p in pathways]
+    shown = np.ma.masked_array(matrix, mask=np.eye(len(matrix), dtype=bool))
+    image = ax.imshow(shown, cmap="viridis")
+    labels = list(pathways)
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set_xlabel("source pathway")

@@ -240,7 +240,7 @@ def train_and_write(store, network: Network, *, cell: str, settings: RunSettings
     settings = settings or RunSettings()
     dataset = settings.dataset
     if dataset is None:
-        with _status(console, f"generating the dataset ({len(network.species)} species, 4 conditions)"):
+        with _status(console, f"generating the dataset of the subgraph ({len(network.species)} species)"):
             dataset = str(generated_dataset(network, settings, Path(out_dir) / "datasets"))
     with _progress(console, f"training {settings.model}") as progress:
         run, model = train_run(None, cell, settings.model, dataset, settings.timepoints, settings.seed, out_dir,
@@ -302,7 +302,6 @@ def _status(console, message: str) -> Iterator[None]:
         return
     with console.status(message):
         yield
-    console.print(message.replace("generating", "generated"))
 
 
 def _say(console, message: str) -> None:
