@@ -42,7 +42,7 @@ def test_default_ode_on_the_full_network_reproduces_the_truth():
 
     exact = make_dataset(network, DatasetSpec(seed=0, n_times=25, hidden_fraction=0.0,
                                               perturbation={k: 0.0 for k in ("weight", "n", "ec50", "tau")}))
-    model = _fit("ode-default", exact.observed, network, max_step=0.02)
+    model = _fit("ode-default", exact.observed, network)
     pred = model.predict(exact.truth.stimuli, exact.truth.initial, exact.truth.times)
     assert np.abs(pred - exact.truth.values).max() < 2e-3
 

@@ -1,7 +1,7 @@
 """The Netflux logic-based ODE (Kraeutler et al. 2010) as a batched torch vector field.
 
-Each reaction is a conjunction of (possibly negated) normalised Hill terms; a reaction
-whose rule holds an OR is expanded into one conjunction per disjunct. Reactions with the
+Each reaction row is a conjunction of (possibly negated) normalised Hill terms, rows
+exactly as the simulator (:mod:`hmlm_sb.sim.netflux_ode`) compiles them. Reactions with the
 same product combine by OR (``a + b - a b``), and
 ``dy/dt = (ymax * OR(reactions) - y) / tau``. Input reactions (``=> X``) contribute their
 weight, which the condition's stimuli set.
@@ -17,17 +17,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hmlm_sb.logic import And, Const, Expr, Literal, Not, Or
-from hmlm_sb.network import NETFLUX_DEFAULTS, Network
+from hmlm_sb.network import Network
 
 
 @dataclass
 class CompiledNetflux:
-    """Index tables of one network for a given species order (numpy, converted on use)."""
+    """The simulator's index tables of a network, with species renumbered to a given order."""
 
     literal_species: np.ndarray  # (R, M) species index of each literal, -1 = padding
     literal_negated: np.ndarray  # (R, M) bool
-    product: np.ndarray  # (R,) species index of each reaction's product
+    edge_row: np.ndarray  # (E,) reaction row of each row -> product edge
+    edge_species: np.ndarray  # (E,) product species of each edge
     weight: np.ndarray  # (R,)
     n: np.ndarray  # (R,)
     ec50: np.ndarray  # (R,)
@@ -35,69 +35,33 @@ class CompiledNetflux:
     tau: np.ndarray  # (S,)
     ymax: np.ndarray  # (S,)
     reaction_ids: list[str]
-
-
-def _disjuncts(expr: Expr) -> list[list[tuple[str, bool]]]:
-    """Disjunctive normal form as lists of (species, negated) literals."""
-    if isinstance(expr, Literal):
-        return [[(expr.species, False)]]
-    if isinstance(expr, Const):
-        return [[]] if expr.value else []
-    if isinstance(expr, Not):
-        inner = expr.term
-        if isinstance(inner, Literal):
-            return [[(inner.species, True)]]
-        if isinstance(inner, Not):
-            return _disjuncts(inner.term)
-        if isinstance(inner, And):
-            return _disjuncts(Or(tuple(Not(t) for t in inner.terms)))
-        if isinstance(inner, Or):
-            return _disjuncts(And(tuple(Not(t) for t in inner.terms)))
-        if isinstance(inner, Const):
-            return _disjuncts(Const(not inner.value))
-    if isinstance(expr, Or):
-        return [conj for term in expr.terms for conj in _disjuncts(term)]
-    if isinstance(expr, And):
-        result: list[list[tuple[str, bool]]] = [[]]
-        for term in expr.terms:
-            result = [a + b for a in result for b in _disjuncts(term)]
-        return result
-    raise TypeError(f"not a logic expression: {expr!r}")
+    simulator: object  # hmlm_sb.sim.netflux_ode.CompiledNetwork of the same network
+    order: np.ndarray  # (S,) simulator species index of each of our species
 
 
 def compile_netflux(network: Network, species: list[str], inputs: list[str]) -> CompiledNetflux:
-    index = {s: k for k, s in enumerate(species)}
+    """Rows exactly as the simulator compiles them (an OR rule: one row per term)."""
+    from hmlm_sb.sim.netflux_ode import compile_network
+
+    sim = compile_network(network)
+    ours = {s: k for k, s in enumerate(species)}
+    missing = [s for s in sim.species if s not in ours] + [s for s in species if s not in sim.species_index]
+    if missing:
+        raise ValueError(f"network and data species differ: {', '.join(missing[:5])}")
+    renumber = np.array([ours[s] for s in sim.species], dtype=np.int64)
+    padded = np.concatenate([renumber[sim.lit_species], [-1]])
+    literal_species = padded[sim.row_literals]
+    negated = np.concatenate([sim.lit_negated, [False]])[sim.row_literals]
     input_index = {rid: k for k, rid in enumerate(inputs)}
-    rows: list[tuple[list[tuple[int, bool]], int, float, float, float, int, str]] = []
-    for rxn in network.reactions.values():
-        params = {**NETFLUX_DEFAULTS, **rxn.params}
-        conjunctions = [[]] if rxn.is_input else (
-            _disjuncts(rxn.rule) if rxn.rule is not None
-            else [[(p.species, p.sign < 0)] for p in rxn.sources()])
-        for tgt in rxn.targets():
-            if tgt.species not in index:
-                continue
-            for conj in conjunctions:
-                lits = [(index[s], neg) for s, neg in conj if s in index]
-                slot = input_index.get(rxn.id, -1) if rxn.is_input else -1
-                rows.append((lits, index[tgt.species], params["weight"], params["n"],
-                             params["ec50"], slot, rxn.id))
-    width = max([len(r[0]) for r in rows] + [1])
-    lit_species = np.full((len(rows), width), -1, dtype=np.int64)
-    lit_negated = np.zeros((len(rows), width), dtype=bool)
-    for r, (lits, *_rest) in enumerate(rows):
-        for k, (s, neg) in enumerate(lits):
-            lit_species[r, k], lit_negated[r, k] = s, neg
-    taus = np.array([network.species[s].tau if s in network.species else 1.0 for s in species])
-    ymax = np.array([network.species[s].ymax if s in network.species else 1.0 for s in species])
+    slots = np.full(len(sim.reactions), -1, dtype=np.int64)
+    for row in sim.input_rows:
+        slots[row] = input_index.get(sim.reactions[row], -1)
+    back = np.array([sim.species_index[s] for s in species], dtype=np.int64)
     return CompiledNetflux(
-        literal_species=lit_species, literal_negated=lit_negated,
-        product=np.array([r[1] for r in rows], dtype=np.int64),
-        weight=np.array([r[2] for r in rows], dtype=float), n=np.array([r[3] for r in rows], dtype=float),
-        ec50=np.array([r[4] for r in rows], dtype=float),
-        input_slot=np.array([r[5] for r in rows], dtype=np.int64),
-        tau=np.where(taus > 0, taus, 1.0), ymax=ymax, reaction_ids=[r[6] for r in rows],
-    )
+        literal_species=literal_species, literal_negated=negated, edge_row=sim.edge_row.copy(),
+        edge_species=renumber[sim.edge_species], weight=sim.weight.copy(), n=sim.n.copy(),
+        ec50=sim.ec50.copy(), input_slot=slots, tau=sim.tau[back], ymax=sim.ymax[back],
+        reaction_ids=list(sim.reactions), simulator=sim, order=back)
 
 
 def q_from_ec50(ec50: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -105,6 +69,42 @@ def q_from_ec50(ec50: np.ndarray, n: np.ndarray) -> np.ndarray:
     e = np.power(ec50, n)
     kn = -e / (2 * e - 1)
     return 1.0 / kn
+
+
+def ec50_from_q(q: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`q_from_ec50` (``EC50^n = 1 / (q + 2)``)."""
+    return np.power(1.0 / (np.asarray(q) + 2.0), 1.0 / np.asarray(n))
+
+
+def simulate_compiled(compiled: CompiledNetflux, params: dict, stimuli: np.ndarray,
+                      initial: np.ndarray, t0: float, times: np.ndarray) -> np.ndarray:
+    """``(C, T, S)`` from the simulator's stiff solver (scipy BDF, analytic Jacobian), in our
+    species order; ``params`` as the models keep them (weight, n, q, tau)."""
+    from hmlm_sb.sim.netflux_ode import OdeParams, simulate
+
+    sim, order = compiled.simulator, compiled.order
+    c = len(initial)
+    weight = np.repeat(np.asarray(params["weight"], dtype=float)[None], c, axis=0)
+    has_slot = compiled.input_slot >= 0
+    weight[:, has_slot] = np.asarray(stimuli, dtype=float)[:, compiled.input_slot[has_slot]]
+    n = np.asarray(params["n"], dtype=float)
+    tau = np.empty(len(order))
+    tau[order] = np.asarray(params["tau"], dtype=float)
+    ymax = np.empty(len(order))
+    ymax[order] = compiled.ymax
+    batch = OdeParams(weight, np.repeat(n[None], c, axis=0),
+                      np.repeat(ec50_from_q(params["q"], n)[None], c, axis=0),
+                      np.repeat(tau[None], c, axis=0), np.repeat(ymax[None], c, axis=0))
+    y0 = np.empty((c, len(order)))
+    y0[:, order] = np.asarray(initial, dtype=float)
+    times = np.asarray(times, dtype=float)
+    grid = np.concatenate([[t0], np.maximum(times, t0)])
+    unique, inverse = np.unique(grid, return_inverse=True)
+    if len(unique) == 1:
+        out = y0[:, None].repeat(1, axis=1)
+    else:
+        out = simulate(sim, unique, batch, y0)
+    return out[:, inverse[1:]][:, :, order]
 
 
 def netflux_rhs(compiled: CompiledNetflux, stimuli, weight, n, q, tau):
@@ -115,7 +115,8 @@ def netflux_rhs(compiled: CompiledNetflux, stimuli, weight, n, q, tau):
     pad = lit_species < 0
     gather_idx = lit_species.clamp(min=0)
     negated = torch.as_tensor(compiled.literal_negated)
-    product = torch.as_tensor(compiled.product)
+    edge_row = torch.as_tensor(compiled.edge_row)
+    edge_species = torch.as_tensor(compiled.edge_species)
     input_slot = torch.as_tensor(compiled.input_slot)
     is_input = input_slot >= 0
     ymax = torch.as_tensor(compiled.ymax, dtype=stimuli.dtype)
@@ -133,14 +134,14 @@ def netflux_rhs(compiled: CompiledNetflux, stimuli, weight, n, q, tau):
         if bool(is_input.any()):
             stim = stimuli[:, input_slot.clamp(min=0)]
             rate = torch.where(is_input, stim, rate)
-        return torch.log1p(-rate.clamp(max=1 - 1e-6))
+        return torch.log1p(-rate.clamp(max=1 - 1e-6))[:, edge_row]
 
     def rhs(x):
-        total_off = torch.zeros(x.shape[0], n_species, dtype=x.dtype).index_add(1, product, _log_off(x))
+        total_off = torch.zeros(x.shape[0], n_species, dtype=x.dtype).index_add(1, edge_species, _log_off(x))
         return (ymax * (1 - torch.exp(total_off)) - x) / tau
 
     rhs.target = lambda x: ymax * (1 - torch.exp(torch.zeros(x.shape[0], n_species, dtype=x.dtype)
-                                                  .index_add(1, product, _log_off(x))))
+                                                  .index_add(1, edge_species, _log_off(x))))
     return rhs
 
 

@@ -36,7 +36,7 @@ class DynamicBayesianNetwork(DynamicsModel):
 
     def __init__(self, structure: str = "prior", ridge: float = 1e-4, l1: float = 1e-4,
                  prior_discount: float = 0.1, epochs: int = 200, lr: float = 0.05,
-                 val_fraction: float = 0.2, patience: int = 30, clip: float = 1.5):
+                 val_fraction: float = 0.2, patience: int = 25, clip: float = 1.5):
         if structure not in STRUCTURES:
             raise ValueError(f"structure must be one of {STRUCTURES}, not {structure!r}")
         self.structure = structure

@@ -5,8 +5,8 @@ written in it (published values; Netflux defaults where empty): what a Netflux u
 does today. ``ode-fitted`` starts from the same values and refits every reaction's
 weight, Hill exponent and EC50 and every species' time constant to the observed points
 by gradient descent through the simulator (torch autograd through an exponential-Euler
-integrator, stable at steps longer than the fastest time constant; prediction uses
-RK4 with ``predict_step``).
+integrator, stable at steps longer than the fastest time constant; predictions come
+from the simulator's stiff solver with the fitted parameters).
 """
 from __future__ import annotations
 
@@ -17,28 +17,24 @@ import numpy as np
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
 from hmlm_sb.models.baselines._common import QUICK_EPOCHS, QUICK_PATIENCE
-from hmlm_sb.models.baselines._common import (check_fitted, masked_mse, observed_points, rk4,
+from hmlm_sb.models.baselines._common import (check_fitted, masked_mse, observed_points,
                                               validation_split)
 from hmlm_sb.models.baselines._netflux import (CompiledNetflux, compile_netflux, exponential_euler, netflux_rhs,
-                                               q_from_ec50)
+                                               q_from_ec50, simulate_compiled)
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
 
 class DefaultLogicODE(DynamicsModel):
     """Netflux ODE of the prior network with its published parameters; nothing is learned.
-
-    Hyper-parameters: ``max_step`` (RK4 step bound, in the data's time unit).
+    Predictions come from the simulator's stiff solver. No hyper-parameters.
     """
 
     name: ClassVar[str] = "ode-default"
 
-    def __init__(self, max_step: float = 0.05):
-        self.max_step = max_step
-
     @classmethod
     def test_params(cls) -> dict:
-        return {"max_step": 0.1}
+        return {}
 
     def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
             progress: ProgressCallback | None = None) -> "DefaultLogicODE":
@@ -53,16 +49,8 @@ class DefaultLogicODE(DynamicsModel):
 
     def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
                 conditions: list[str] | None = None) -> np.ndarray:
-        import torch
-
         check_fitted(self)
-        stim = torch.as_tensor(np.asarray(stimuli, dtype=float))
-        x0 = torch.as_tensor(np.asarray(initial, dtype=float))
-        params = {k: torch.as_tensor(v) for k, v in self.params_.items()}
-        rhs = netflux_rhs(self.compiled_, stim, params["weight"], params["n"], params["q"], params["tau"])
-        with torch.no_grad():
-            out = rk4(rhs, x0, self.t0_, np.asarray(times, dtype=float), self.max_step)
-        return out.numpy()
+        return simulate_compiled(self.compiled_, self.params_, stimuli, initial, self.t0_, times)
 
     def crosstalk(self, condition: str | None = None) -> np.ndarray | None:
         """Prior edges weighted by their reaction weight (the ODE knows no other)."""
@@ -70,10 +58,10 @@ class DefaultLogicODE(DynamicsModel):
         c = self.compiled_
         weight = np.asarray(self.params_["weight"])
         out = np.zeros((len(self.species_), len(self.species_)))
-        for r in range(len(c.product)):
+        for r, target in zip(c.edge_row, c.edge_species):
             for s, neg in zip(c.literal_species[r], c.literal_negated[r]):
                 if s >= 0:
-                    out[c.product[r], s] += -weight[r] if neg else weight[r]
+                    out[target, s] += -weight[r] if neg else weight[r]
         return out
 
 
@@ -86,7 +74,7 @@ class FittedLogicODE(DefaultLogicODE):
     """Netflux ODE of the prior network with (w, n, EC50, tau) refitted to the data.
 
     Hyper-parameters: ``epochs``, ``lr``, ``max_step`` (training step), ``val_fraction``,
-    ``patience``, ``param_decay``, ``predict_step``.
+    ``patience``, ``param_decay``. Predictions come from the simulator's stiff solver.
     Parameters are kept in their valid ranges by transforms (w in (0, 1) by a sigmoid,
     n in (0.5, 6), ``q = 1/K^n`` in (-1, inf), tau > 0 by exp). Adam on the mean squared
     error at the fit points, early stopping on a validation split of the observed points
@@ -97,10 +85,8 @@ class FittedLogicODE(DefaultLogicODE):
     name: ClassVar[str] = "ode-fitted"
 
     def __init__(self, epochs: int = 200, lr: float = 0.05, max_step: float = 1.0,
-                 val_fraction: float = 0.2, patience: int = 25, param_decay: float = 1e-4,
-                 predict_step: float = 0.05):
+                 val_fraction: float = 0.2, patience: int = 25, param_decay: float = 1e-4):
         self.epochs = epochs
-        self.predict_step = predict_step
         self.lr = lr
         self.max_step = max_step
         self.val_fraction = val_fraction
@@ -115,24 +101,12 @@ class FittedLogicODE(DefaultLogicODE):
     def quick_params(cls) -> dict:
         return {"epochs": QUICK_EPOCHS, "patience": QUICK_PATIENCE}
 
-    def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
-                conditions: list[str] | None = None) -> np.ndarray:
-        import torch
-
-        check_fitted(self)
-        stim = torch.as_tensor(np.asarray(stimuli, dtype=float))
-        x0 = torch.as_tensor(np.asarray(initial, dtype=float))
-        params = {k: torch.as_tensor(v) for k, v in self.params_.items()}
-        rhs = netflux_rhs(self.compiled_, stim, params["weight"], params["n"], params["q"], params["tau"])
-        with torch.no_grad():
-            out = rk4(rhs, x0, self.t0_, np.asarray(times, dtype=float), self.predict_step)
-        return out.numpy()
 
     def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
             progress: ProgressCallback | None = None) -> "FittedLogicODE":
         import torch
 
-        super().fit(train, prior)
+        DefaultLogicODE.fit(self, train, prior)
         torch.manual_seed(seed)
         start = _initial_params(self.compiled_)
         raw = _to_raw(start)
