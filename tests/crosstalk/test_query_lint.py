@@ -10,17 +10,19 @@ from tests.store.test_cypher_lint import lint
 
 def test_crosstalk_query_variants_pass_the_neo4j_lint():
     statements = []
-    for level, by, condition, novel in itertools.product(("species", "pathway"), (None, "x"), (None, "TGFB"),
-                                                         (False, True)):
-        filters = {"species": by} if level == "species" else {"pathway": by}
-        cypher, params = crosstalk_query(level=level, condition=condition, novel=novel, top=5, **filters)
+    for level, end, condition, novel in itertools.product(("species", "pathway"), (None, "source", "target"),
+                                                          (None, "TGFB"), (False, True)):
+        cypher, params = crosstalk_query(level=level, end=end, condition=condition, novel=novel, top=5)
         assert all(f"${name}" in cypher for name in params)
-        statements.append((f"{level}-{by}-{condition}-{novel}", cypher))
+        assert ("$node" in cypher) == (end is not None)
+        statements.append((f"{level}-{end}-{condition}-{novel}", cypher))
+    statements.append(("resolve", "MATCH (n:Species) WHERE n.uid = $name OR n.id = $name OR n.name = $name "
+                                  "RETURN n.uid AS uid ORDER BY uid"))
     result = lint(statements)
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
 
 
 def test_crosstalk_query_passes_values_as_parameters():
-    cypher, params = crosstalk_query(species="x' OR 1=1 //", condition="a\"b", top=3)
-    assert "1=1" not in cypher and 'a"b' not in cypher
-    assert params == {"species": "x' OR 1=1 //", "condition": 'a"b', "top": 3}
+    cypher, params = crosstalk_query(end="source", condition="a' OR 1=1 //", top=3)
+    assert "1=1" not in cypher
+    assert params == {"condition": "a' OR 1=1 //", "top": 3}

@@ -98,3 +98,18 @@ def test_run_of_edge(trained_store):
 def test_recipes_refuse_nothing_on_an_empty_answer(trained_store):
     got = trained_store["store"].query(recipes()["run_of_edge"], {"source": "nope", "target": "nada"})
     assert isinstance(got, pd.DataFrame) and got.empty
+
+
+@pytest.mark.parametrize("name", ["TGFB", "Rogers2022/TGFB", "smad3"])
+def test_species_filter_matches_either_end(trained_store, name):
+    from hmlm_sb.crosstalk import crosstalk_table
+
+    store = trained_store["store"]
+    everything = crosstalk_table(store, top=100_000)
+    uid = "Rogers2022/" + name.rsplit("/", 1)[-1]
+    expected = everything[(everything["source"] == uid) | (everything["target"] == uid)].head(8)
+    got = crosstalk_table(store, species=name, top=8)
+    assert len(got) == 8
+    assert list(zip(got["source"], got["target"], got["condition"])) == \
+        list(zip(expected["source"], expected["target"], expected["condition"]))
+    assert crosstalk_table(store, species="no such species").empty
