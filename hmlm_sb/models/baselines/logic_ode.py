@@ -32,6 +32,9 @@ class DefaultLogicODE(DynamicsModel):
 
     name: ClassVar[str] = "ode-default"
 
+    def __init__(self) -> None:
+        pass
+
     @classmethod
     def test_params(cls) -> dict:
         return {}
