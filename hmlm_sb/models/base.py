@@ -3,6 +3,11 @@
 As scikit-learn's estimators: hyper-parameters in ``__init__`` (stored as attributes of
 the same name), learning in ``fit``, and a shared test suite
 (``tests/models/test_contract.py``) that runs every registered model.
+
+Hyper-parameter hooks (optional classmethods returning ``__init__`` keyword arguments):
+``test_params()`` small settings that fit the contract suite's tiny network in a second
+or two (the suite uses them for every model that has them); ``quick_params()`` settings
+for ``hmlm benchmark --quick``. Without a hook the defaults are used.
 """
 from __future__ import annotations
 

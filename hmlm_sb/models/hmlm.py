@@ -1,19 +1,22 @@
 """The HMLM: a hybrid continuous-time model, in the spirit of universal differential
 equations.
 
-    dy/dt = NetfluxRHS(y; w, n, EC50, tau of the prior network)          (backbone)
-          + HierarchicalCorrection(y, backbone dy/dt, stimulus)            (attention)
+    dy/dt = (ymax * OR(prior rules; w, n, EC50) + shift(y, stimulus) - y) / tau
+
+with the logic-based ODE of the prior network as backbone and the shift computed by the
+hierarchical attention network (:mod:`hmlm_sb.nn.hierarchy`).
 
 The backbone's parameters start at the published values and are learned; the correction
 (hierarchical attention over species, pathways and the cell, biased by the topology
 prior) starts at zero, is penalised by the mean square of its output and carries the
-influence the prior lacks. Both are trained together through a fixed-step exponential integrator (ETD2RK) in torch,
-with early stopping on held-out observed entries. See docs/hmlm.md.
+influence the prior lacks. Both are trained together through a fixed-step exponential
+integrator in torch, with early stopping on held-out observed entries. See docs/hmlm.md.
 """
 from __future__ import annotations
 
 import copy
 import os
+import time
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,17 +33,21 @@ class HMLM(DynamicsModel):
     name: ClassVar[str] = "hmlm"
 
     def __init__(self, dim: int = 16, heads: int = 2, layers: int = 1, n_steps: int = 30,
-                 grid_power: float = 2.0, iterations: int = 3,
-                 max_epochs: int = 200, patience: int = 30, lr: float = 0.03,
-                 lr_correction: float = 3e-3, weight_decay: float = 1e-4,
+                 grid_power: float = 2.0, iterations: int = 3, shift_units: str = "activity",
+                 shift_every_stage: bool = False,
+                 max_epochs: int = 250, patience: int = 60, lr: float = 0.03,
+                 lr_correction: float = 0.01, weight_decay: float = 1e-4,
                  correction_penalty: float = 1e-2, prior_penalty: float = 1e-3,
-                 val_fraction: float = 0.2, use_correction: bool = True, threads: int | None = None):
+                 val_fraction: float = 0.2, use_correction: bool = True, threads: int | None = 1,
+                 time_budget_s: float | None = 55.0):
         self.dim = dim
         self.heads = heads
         self.layers = layers
         self.n_steps = n_steps
         self.grid_power = grid_power
         self.iterations = iterations
+        self.shift_units = shift_units
+        self.shift_every_stage = shift_every_stage
         self.max_epochs = max_epochs
         self.patience = patience
         self.lr = lr
@@ -51,7 +58,12 @@ class HMLM(DynamicsModel):
         self.val_fraction = val_fraction
         self.use_correction = use_correction
         self.threads = threads
+        self.time_budget_s = time_budget_s
         self.species_: list[str] | None = None
+
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {"max_epochs": 120, "patience": 40}
 
     @classmethod
     def test_params(cls) -> dict[str, Any]:
@@ -103,7 +115,7 @@ class HMLM(DynamicsModel):
         grid = extend_grid(self.grid_, float(np.max(times)) if len(times) else self.t0_)
         traj, _ = self.module_.simulate(torch.tensor(initial, dtype=torch.float32),
                                         torch.tensor(stimuli, dtype=torch.float32), grid, times,
-                                        self.iterations)
+                                        self.iterations, self.shift_units, self.shift_every_stage)
         return traj.permute(1, 0, 2).numpy()
 
     # ---- crosstalk ------------------------------------------------------------------------
@@ -182,24 +194,31 @@ def _train_hybrid(model: HMLM, module, train: Trajectories, rng: np.random.Gener
     y0 = torch.tensor(train.initial, dtype=torch.float32)
     stim = torch.tensor(train.stimuli, dtype=torch.float32)
 
-    groups = [{"params": list(module.backbone.parameters()), "lr": model.lr, "weight_decay": 0.0}]
+    fast = list(module.backbone.parameters())
     if module.correction is not None:
-        groups.append({"params": list(module.correction.parameters()), "lr": model.lr_correction,
-                       "weight_decay": model.weight_decay})
+        fast.append(module.correction.species_shift)
+    groups = [{"params": fast, "lr": model.lr, "weight_decay": 0.0}]
+    if module.correction is not None:
+        slow = [p for n, p in module.correction.named_parameters() if n != "species_shift"]
+        groups.append({"params": slow, "lr": model.lr_correction, "weight_decay": model.weight_decay})
     optimiser = torch.optim.AdamW(groups)
     start = {k: v.detach().clone() for k, v in module.backbone.named_parameters()}
     best = (float("inf"), copy.deepcopy(module.state_dict()), 0)
     history: dict[str, list[float]] = {"train": [], "val": []}
     since_best = 0
+    started = time.perf_counter()
+    history["stopped"] = "max_epochs"
     for epoch in range(model.max_epochs):
         optimiser.zero_grad()
-        traj, correction_sq = module.simulate(y0, stim, model.grid_, train.times[used_times], model.iterations)
+        traj, correction_sq = module.simulate(y0, stim, model.grid_, train.times[used_times], model.iterations,
+                                              model.shift_units, model.shift_every_stage)
         err = (traj - target) ** 2
         fit_loss = (err * fit_w).sum() / fit_w.sum().clamp(min=1)
         loss = (fit_loss + model.correction_penalty * correction_sq
                 + model.prior_penalty * module.backbone.prior_deviation(start))
-        val_loss = float((err.detach() * val_w).sum() / val_w.sum()) if val_w.sum() > 0 else float(fit_loss)
-        history["train"].append(float(fit_loss.detach()))
+        val_loss = float((err.detach() * val_w).sum() / val_w.sum()) if val_w.sum() > 0 else float(fit_loss.detach())
+        fit_value = float(fit_loss.detach())
+        history["train"].append(fit_value)
         history["val"].append(val_loss)
         if val_loss < best[0]:
             best = (val_loss, copy.deepcopy(module.state_dict()), epoch)
@@ -209,8 +228,12 @@ def _train_hybrid(model: HMLM, module, train: Trajectories, rng: np.random.Gener
         loss.backward()
         optimiser.step()
         if progress is not None:
-            progress(epoch + 1, model.max_epochs, f"train {float(fit_loss):.4g} val {val_loss:.4g}")
+            progress(epoch + 1, model.max_epochs, f"train {fit_value:.4g} val {val_loss:.4g}")
         if since_best >= model.patience:
+            history["stopped"] = "patience"
+            break
+        if model.time_budget_s is not None and time.perf_counter() - started > model.time_budget_s:
+            history["stopped"] = "time budget"
             break
     module.load_state_dict(best[1])
     history["best_epoch"] = best[2]

@@ -41,6 +41,10 @@ class RandomForestEnsemble(DynamicsModel):
         self.species_: list[str] | None = None
 
     @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {"n_estimators": 50}
+
+    @classmethod
     def test_params(cls) -> dict[str, Any]:
         return {"n_estimators": 8}
 

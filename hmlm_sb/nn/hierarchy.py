@@ -101,6 +101,8 @@ class HierarchicalCorrection(nn.Module):
         self.head = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, 1))
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
+        # a learned basal shift per species: the readout of its embedding that needs no context
+        self.species_shift = nn.Parameter(torch.zeros(n_species))
         self.recording = False
         self.reset_record()
 
@@ -121,7 +123,7 @@ class HierarchicalCorrection(nn.Module):
         tokens = tokens + self.from_pathways(self.broadcast @ pathways) + self.from_cell(cell)
         if self.recording:
             self._record(torch.stack(species_attn).mean(dim=(0, 2)), pathway_attn.mean(dim=1))
-        return self.head(tokens).squeeze(-1)
+        return self.head(tokens).squeeze(-1) + self.species_shift
 
     def _record(self, species_attn: torch.Tensor, pathway_attn: torch.Tensor) -> None:
         species_attn, pathway_attn = species_attn.detach(), pathway_attn.detach()

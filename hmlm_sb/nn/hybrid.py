@@ -27,7 +27,8 @@ class HybridODE(nn.Module):
         self.register_buffer("stimulus_to_species", torch.tensor(stimulus_to_species, dtype=torch.float32))
 
     def simulate(self, y0: torch.Tensor, stimuli: torch.Tensor, grid: np.ndarray, times: np.ndarray,
-                 iterations: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+                 iterations: int = 3, shift_units: str = "activity",
+                 shift_every_stage: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """States (len(times), B, S) at ``times`` from an integration on ``grid``, and the
         mean square of the correction along it."""
         weights = self.backbone.reaction_weights(stimuli)
@@ -35,17 +36,20 @@ class HybridODE(nn.Module):
         rate = self.backbone.rate()
         squares: list[torch.Tensor] = []
 
+        activity = self.backbone.bind(weights)
+        ymax = self.backbone.ymax
+
         def target(y: torch.Tensor) -> torch.Tensor:
-            return self.backbone.ymax * self.backbone.target_activity(y, weights)
+            return ymax * activity(y)
 
         def shift(y: torch.Tensor) -> torch.Tensor:
-            # the correction shifts each species' target activity, in activity units
             out = self.correction(torch.stack([y, target(y) - y, drive], dim=-1))
             squares.append((out ** 2).mean())
-            return out
+            # "activity": a shift of the species' target activity; "rate": added to dy/dt
+            return rate * out if shift_units == "activity" else out
 
         states, slopes = etd_solve(lambda y: rate * target(y), shift if self.correction is not None else None,
-                                   rate, y0, grid, iterations)
+                                   rate, y0, grid, iterations, shift_every_stage)
         penalty = torch.stack(squares).mean() if squares else torch.zeros(())
         return hermite(grid, states, slopes, times), penalty
 

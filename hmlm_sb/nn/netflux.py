@@ -201,19 +201,31 @@ class NetfluxRHS(nn.Module):
             w[:, self.input_reactions] = stimuli[:, self.input_present].to(w.dtype)
         return w
 
-    def target_activity(self, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """OR over each species' producing terms, (B, S) in [0, 1]."""
+    def bind(self, weights: torch.Tensor):
+        """``activity(y)`` -> OR over each species' producing terms, (B, S) in [0, 1], with
+        everything that depends only on the parameters computed once."""
         p = self.parameters_now()
         n = p["n"][self.lit_reaction]
         c = p["ec50"][self.lit_reaction] ** n
-        state = torch.cat([y, torch.zeros_like(y[:, :1])], dim=1)
-        xn = state[:, self.lit_species].clamp(1e-6, 1.0) ** n
-        act = (1 - c) * xn / (c + (1 - 2 * c) * xn)  # Netflux's normalised Hill, finite at 2c = 1
-        act = torch.where(self.lit_negated, 1 - act, act)
-        act = torch.cat([act, torch.ones_like(act[:, :1])], dim=1)
-        term = weights[:, self.term_reaction] * act[:, self.term_literals].prod(dim=-1)
-        term = torch.cat([term, torch.zeros_like(term[:, :1])], dim=1)
-        return 1 - (1 - term[:, self.target_terms]).prod(dim=-1)
+        one_minus_c, one_minus_2c = 1 - c, 1 - 2 * c
+        negated = self.lit_negated.to(weights.dtype)
+        sign = 1 - 2 * negated
+        term_weights = weights[:, self.term_reaction]
+        pad = torch.zeros(weights.shape[0], 1, dtype=weights.dtype)
+        ones = torch.ones_like(pad)
+
+        def activity(y: torch.Tensor) -> torch.Tensor:
+            xn = torch.cat([y, pad], dim=1)[:, self.lit_species].clamp(1e-6, 1.0) ** n
+            # Netflux's normalised Hill (finite at 2c = 1); 1 - h for a negated literal
+            act = negated + sign * (one_minus_c * xn / (c + one_minus_2c * xn))
+            term = term_weights * torch.cat([act, ones], dim=1)[:, self.term_literals].prod(dim=-1)
+            return 1 - (1 - torch.cat([term, pad], dim=1)[:, self.target_terms]).prod(dim=-1)
+
+        return activity
+
+    def target_activity(self, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """OR over each species' producing terms, (B, S) in [0, 1]."""
+        return self.bind(weights)(y)
 
     def rate(self) -> torch.Tensor:
         """1 / tau, (S,)."""
@@ -252,13 +264,14 @@ def extend_grid(grid: np.ndarray, t_max: float) -> np.ndarray:
 
 
 def etd_solve(production, shift, rate: torch.Tensor, y0: torch.Tensor, grid: np.ndarray,
-              iterations: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+              iterations: int = 3, shift_every_stage: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Exponential time differencing for dy/dt = rate * (P(y) + shift(y) - y).
 
     The stiff decay is integrated exactly (any step is stable however small tau is). Each
     step is ETD2RK (Cox & Matthews) whose corrector is iterated ``iterations`` times, so a
-    signal crosses several fast species per step; ``shift`` (the costly learned part) is
-    evaluated once per step, at its start. ``production(y)`` returns rate * P(y).
+    signal crosses several fast species per step. ``production(y)`` returns rate * P(y) and
+    ``shift(y)`` rate * shift(y) (or None); the shift, the costly learned part, is evaluated
+    once per step at its start unless ``shift_every_stage``.
     Returns states and slopes dy/dt on the grid, each (len(grid), B, S)."""
     rate64 = rate.double()
     states, slopes = [y0], []
@@ -268,16 +281,18 @@ def etd_solve(production, shift, rate: torch.Tensor, y0: torch.Tensor, grid: np.
         phi1 = ((1 - decay) / rate64).to(y.dtype)
         phi2 = ((decay - 1 + rate64 * h) / (rate64 ** 2 * h)).to(y.dtype)
         decay = decay.to(y.dtype)
-        pushed = rate * shift(y) if shift is not None else 0.0
+        pushed = shift(y) if shift is not None else 0.0
         n_start = production(y) + pushed
         slopes.append(n_start - rate * y)
         base = decay * y + phi1 * n_start
         guess = base
         for _ in range(max(1, iterations)):
+            if shift_every_stage and shift is not None:
+                pushed = shift(guess)
             guess = base + phi2 * (production(guess) + pushed - n_start)
         y = guess
         states.append(y)
-    pushed = rate * shift(y) if shift is not None else 0.0
+    pushed = shift(y) if shift is not None else 0.0
     slopes.append(production(y) + pushed - rate * y)
     return torch.stack(states), torch.stack(slopes)
 
