@@ -117,7 +117,7 @@ def _trained(store, network: Network, config: DemoConfig, kind: str, out_dir: Pa
     one whose checkpoint is still on disk, else trained and written."""
     from hmlm_sb.crosstalk import Threshold, crosstalk_edges, model_crosstalk
     from hmlm_sb.models.base import model_class
-    from hmlm_sb.retrain import RunResult, RunSettings, train_and_write
+    from hmlm_sb.retrain import RunResult, crosstalk_edge_count, train_and_write
     from hmlm_sb.store.base import TrainingRunRecord
 
     wanted = config.run_settings(kind)
@@ -132,7 +132,7 @@ def _trained(store, network: Network, config: DemoConfig, kind: str, out_dir: Pa
         run = TrainingRunRecord(id=row.id, model_kind=kind, cell=row.cell, fingerprint=row.fingerprint,
                                 config=row.config, metrics=row.metrics, checkpoint=row.checkpoint,
                                 created_at=row.created_at, model_ids=list(row.model_ids))
-        if _edge_count(store, row.id) == 0:
+        if crosstalk_edge_count(store, row.id) == 0:
             edges = crosstalk_edges(model_crosstalk(model, train.conditions), train.species, network,
                                     threshold=Threshold(**wanted.threshold))
             if edges:
@@ -155,11 +155,6 @@ def _same(stored: dict, wanted: "RunSettings") -> bool:  # noqa: F821
     return params_match and (made.model, made.seed, made.timepoints, made.dataset_spec, made.threshold,
                              made.dataset) == (wanted.model, wanted.seed, wanted.timepoints, wanted.dataset_spec,
                                                wanted.threshold, wanted.dataset)
-
-
-def _edge_count(store, run_id: str) -> int:
-    frame = store.query("MATCH ()-[c:CROSSTALK]->() WHERE c.run = $run RETURN count(c) AS n", {"run": run_id})
-    return int(frame["n"].iloc[0]) if not frame.empty else 0
 
 
 def _print_scores(console, scores: pd.DataFrame) -> None:

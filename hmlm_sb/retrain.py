@@ -103,32 +103,45 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> SubgraphChange:
 class RetrainOutcome:
     status: str  # "retrained" | "unchanged" | "forced"
     cell: str
-    previous_run: str
-    new_run: str | None = None
+    previous_runs: list[str]  # the newest run of each model kind checked
+    new_runs: list[str] = field(default_factory=list)
     change: SubgraphChange | None = None
     edges_written: int = 0
 
+    @property
+    def new_run(self) -> str | None:
+        """The run that now holds the cell's crosstalk (the first retrained)."""
+        return self.new_runs[0] if self.new_runs else None
+
     def describe(self) -> str:
+        previous = ", ".join(self.previous_runs)
         if self.status == "unchanged":
-            return (f"cell {self.cell}: subgraph unchanged since run {self.previous_run}; "
+            return (f"cell {self.cell}: subgraph unchanged since run {previous}; "
                     "nothing to do (use --force to retrain anyway)")
         what = self.change.describe() if self.change else "no change"
         verb = "retrained (forced)" if self.status == "forced" else "retrained"
-        return (f"cell {self.cell}: {what}; {verb}: new run {self.new_run} "
-                f"(previous {self.previous_run} kept), {self.edges_written} crosstalk edges written")
+        return (f"cell {self.cell}: {what}; {verb}: new run {', '.join(self.new_runs)} "
+                f"(previous {previous} kept), {self.edges_written} crosstalk edges written")
 
 
-def last_run(store, cell: str | None) -> dict[str, Any]:
-    """The newest TrainingRun row of ``cell`` (or of any cell), config and metrics parsed."""
+def latest_runs(store, cell: str | None, model_kind: str | None = None) -> list[dict[str, Any]]:
+    """The newest TrainingRun of each model kind of ``cell`` (any cell when None), newest
+    first, config and metrics parsed."""
     runs = store.training_runs(cell)
-    if runs.empty:
-        where = f" for cell {cell!r}" if cell else ""
+    rows, seen = [], set()
+    for row in (runs.iloc[k].to_dict() for k in range(len(runs))):
+        row["config"] = _parsed(row.get("config", row.get("config_json")))
+        row["metrics"] = _parsed(row.get("metrics", row.get("metrics_json")))
+        row["id"] = row.get("id", row.get("uid"))
+        kind = row.get("model_kind") or ""
+        if kind in seen or (model_kind and kind != model_kind):
+            continue
+        seen.add(kind)
+        rows.append(row)
+    if not rows:
+        where = (f" for cell {cell!r}" if cell else "") + (f" of model {model_kind!r}" if model_kind else "")
         raise HmlmError(f"no training run{where} yet: train first (`hmlm demo` or `hmlm train`)")
-    row = runs.iloc[0].to_dict()
-    row["config"] = _parsed(row.get("config", row.get("config_json")))
-    row["metrics"] = _parsed(row.get("metrics", row.get("metrics_json")))
-    row["id"] = row.get("id", row.get("uid"))
-    return row
+    return rows
 
 
 def _parsed(value: Any) -> dict[str, Any]:
@@ -139,26 +152,37 @@ def _parsed(value: Any) -> dict[str, Any]:
     return {}
 
 
-def retrain_cell(store, *, cell: str | None = None, force: bool = False, keep_history: bool = False,
-                 out_dir: str | Path = "hmlm_runs", console=None) -> RetrainOutcome:
-    """Retrain the newest run of ``cell`` when its subgraph changed (or when ``force``)."""
-    previous = last_run(store, cell)
-    cell = cell or previous.get("cell") or ""
-    network = store.load_network(cell=cell)
+def retrain_cell(store, *, cell: str | None = None, model_kind: str | None = None, force: bool = False,
+                 keep_history: bool = False, out_dir: str | Path = "hmlm_runs", console=None) -> RetrainOutcome:
+    """Retrain, with its own config, the newest run of each model kind of ``cell`` whose
+    subgraph fingerprint differs from the cell's now (every one when ``force``). Kinds
+    whose runs write crosstalk go first."""
+    runs = latest_runs(store, cell, model_kind)
+    cell = cell if cell is not None else (runs[0].get("cell") or "")
+    network = store.load_network(cell=cell) if cell else store.load_network()
     current = subgraph_manifest(network)
-    old = load_manifest(previous.get("checkpoint", "")) or {
-        "fingerprint": previous.get("fingerprint"), "models": list(previous.get("model_ids") or [])}
-    outcome = RetrainOutcome(status="unchanged", cell=cell, previous_run=str(previous["id"]))
-    if current["fingerprint"] == previous.get("fingerprint") and not force:
+    stale = [r for r in runs if r.get("fingerprint") != current["fingerprint"]]
+    todo = runs if force else stale
+    outcome = RetrainOutcome(status="unchanged", cell=cell, previous_runs=[str(r["id"]) for r in runs])
+    if not todo:
         return outcome
+    reference = todo[0]
+    old = load_manifest(reference.get("checkpoint", "")) or {
+        "fingerprint": reference.get("fingerprint"), "models": list(reference.get("model_ids") or [])}
     outcome.change = compare(old, current)
-    outcome.status = "retrained" if outcome.change.any else "forced"
-    settings = RunSettings.from_config(previous["config"], previous.get("model_kind") or "hmlm")
-    result = train_and_write(store, network, cell=cell, settings=settings, out_dir=out_dir,
-                             keep_history=keep_history, console=console)
-    outcome.new_run = result.run.id
-    outcome.edges_written = result.edges_written
+    outcome.status = "retrained" if stale else "forced"
+    for run in sorted(todo, key=lambda r: crosstalk_edge_count(store, str(r["id"])) == 0):
+        settings = RunSettings.from_config(run["config"], run.get("model_kind") or "hmlm")
+        result = train_and_write(store, network, cell=cell, settings=settings, out_dir=out_dir,
+                                 keep_history=keep_history, console=console)
+        outcome.new_runs.append(result.run.id)
+        outcome.edges_written += result.edges_written
     return outcome
+
+
+def crosstalk_edge_count(store, run_id: str) -> int:
+    frame = store.query("MATCH ()-[c:CROSSTALK]->() WHERE c.run = $run RETURN count(c) AS n", {"run": run_id})
+    return int(frame["n"].iloc[0]) if not frame.empty else 0
 
 
 # ---- one training run, written back ---------------------------------------------------------

@@ -43,12 +43,15 @@ def crosstalk(ctx: click.Context, species: str | None, pathway: str | None, leve
 @click.command("retrain")
 @click.option("--cell", default=None, metavar="NAME",
               help="Cell whose subgraph to check (default: the cell of the newest run).")
+@click.option("--model", "model_kind", default=None, metavar="KIND",
+              help="Only the runs of this model kind (default: the newest run of every kind).")
 @click.option("--force", is_flag=True, help="Retrain even when nothing changed.")
 @click.option("--keep-history", is_flag=True, help="Keep earlier runs' CROSSTALK edges too.")
 @click.option("--out", "out_dir", default="hmlm_runs", show_default=True,
               type=click.Path(file_okay=False), help="Where checkpoints go.")
 @click.pass_context
-def retrain(ctx: click.Context, cell: str | None, force: bool, keep_history: bool, out_dir: str) -> None:
+def retrain(ctx: click.Context, cell: str | None, model_kind: str | None, force: bool, keep_history: bool,
+            out_dir: str) -> None:
     """Retrain with the last run's config when the cell's subgraph changed since that run."""
     from rich.console import Console
 
@@ -56,6 +59,6 @@ def retrain(ctx: click.Context, cell: str | None, force: bool, keep_history: boo
 
     console = Console(stderr=True)
     with open_store_from(ctx) as store:
-        outcome = retrain_cell(store, cell=cell, force=force, keep_history=keep_history,
+        outcome = retrain_cell(store, cell=cell, model_kind=model_kind, force=force, keep_history=keep_history,
                                out_dir=out_dir, console=console)
     click.echo(outcome.describe())

@@ -53,7 +53,7 @@ def test_crosstalk_refuses_species_with_pathway_level(tmp_path: Path, capsys):
 
 
 @pytest.mark.slow
-def test_demo_twice_end_to_end(tmp_path: Path):
+def test_demo_twice_end_to_end(tmp_path: Path, shared_data: Path):
     db, out = str(tmp_path / "demo.lbdb"), tmp_path / "out"
     first = words(run("--db", db, "demo", "--tiny", "--out", str(out)))
     assert "imported" in first and "top novel crosstalk under TGFB" in first
@@ -74,3 +74,17 @@ def test_demo_twice_end_to_end(tmp_path: Path):
     assert pd.read_csv(out / "scores.csv")["mse"].tolist() == pytest.approx(scores["mse"].tolist(), rel=1e-5)
     retrain = words(run("--db", db, "retrain", "--cell", "cardiac_fibroblast"))
     assert "nothing to do" in retrain
+
+    xlsx = shared_data / "netflux" / "Kraeutler2010_betaAdrenergic.xlsx"
+    run("--db", db, "import", str(xlsx), "--cell", "cardiac_fibroblast", "--model-id", "kraeutler")
+    retrain = words(run("--db", db, "retrain", "--cell", "cardiac_fibroblast", "--out", str(tmp_path / "runs")))
+    assert "models added: kraeutler; species +25 -0" in retrain
+    new_runs = retrain.split("new run ")[1].split(" (previous")[0].split(", ")
+    assert [r.split("-")[0] for r in new_runs] == ["hmlm", "interp"]  # crosstalk first, each kind's own config
+    rows = json.loads(run("--db", db, "crosstalk", "--top", "100000", "--format", "json"))
+    assert {r["run"] for r in rows} == {new_runs[0]}  # the old run's edges replaced
+    touching = [r for r in rows if "kraeutler/" in r["source"] + r["target"]]
+    assert touching
+    one = touching[0]["source"] if touching[0]["source"].startswith("kraeutler/") else touching[0]["target"]
+    by_species = json.loads(run("--db", db, "crosstalk", "--species", one, "--format", "json"))
+    assert by_species and all(one in (r["source"], r["target"]) for r in by_species)
