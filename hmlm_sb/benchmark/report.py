@@ -30,12 +30,19 @@ def _clean(value):
 
 
 def _mean_sd(frame: pd.DataFrame, index: list[str], columns: str, value: str, digits: int = 3) -> pd.DataFrame:
-    grouped = frame.groupby(index + [columns])[value]
+    """Mean ± sd over seeds of the per-seed mean (over conditions and splits pooled in a cell)."""
+    per_seed = frame.groupby(index + [columns, "seed"])[value].mean().reset_index()
+    grouped = per_seed.groupby(index + [columns])[value]
     mean, sd, count = grouped.mean(), grouped.std(), grouped.count()
     text = [f"{m:.{digits}f}" + (f" ± {s:.{digits}f}" if c > 1 and np.isfinite(s) else "")
             if np.isfinite(m) else "n/a" for m, s, c in zip(mean, sd, count)]
     table = pd.Series(text, index=mean.index).unstack(columns)
-    return table
+    return table[sorted(table.columns, key=_setting_key)]
+
+
+def _setting_key(value) -> tuple:
+    text = str(value)
+    return (0, float(text), "") if text.replace(".", "", 1).isdigit() else (1, 0.0, text)
 
 
 def _markdown(table: pd.DataFrame) -> str:
@@ -53,7 +60,7 @@ def write_report(records: list[dict], artefacts: dict, out: Path, meta: dict) ->
              f"Seeds: {meta.get('seeds')}; profile: {meta.get('profile')}; models: {', '.join(meta.get('models', []))}; "
              f"wall time {meta.get('seconds', 0):.0f} s.", "",
              "Scores are against the noise-free truth; models train on noisy observations of a network "
-             "with perturbed parameters, seeing a prior with 20% of its edges hidden. Values: mean ± sd over seeds.",
+             "with perturbed parameters, seeing a prior with 20% of its edges hidden. Values: mean ± sd over seeds (per seed, the mean over the conditions in the cell).",
              ""]
     traj = frame[frame["task"].isin(["sparse", "loco", "paper"])] if len(frame) else frame
     if len(traj):
@@ -63,7 +70,7 @@ def write_report(records: list[dict], artefacts: dict, out: Path, meta: dict) ->
             lines += [f"## Sparse sampling: {label}", ""]
             for split in ("interpolation", "extrapolation"):
                 part = sparse[(sparse["split"] == split)]
-                if len(part):
+                if len(part) and part[metric].notna().any():
                     lines += [f"### {split} (all conditions pooled)", "",
                               _markdown(_mean_sd(part, ["model"], "setting", metric, 4 if metric == "mse" else 3)), ""]
         head = sparse[(sparse["condition"] == "combined")]
@@ -93,7 +100,8 @@ def write_report(records: list[dict], artefacts: dict, out: Path, meta: dict) ->
                                              aupr_lift=("aupr_lift", "mean"), source=("source", "first"),
                                              masked=("masked_to_prior", "all"))
         lines += [_markdown(summary.round(3)), "",
-                  "`masked = True`: the model's influences are confined to known edges, so it cannot rank a "
+                  "`masked = True`: the model gives no weight to any pair outside the prior (influences "
+                  "confined to known edges, or none at all as for interpolation), so it cannot rank a "
                   "hidden edge above chance (AUROC 0.5 by construction). `source = sensitivity`: finite-"
                   "difference sensitivity of the trained model (no crosstalk matrix).", ""]
     lit = frame[frame["task"] == "literature"] if len(frame) else frame
@@ -103,7 +111,7 @@ def write_report(records: list[dict], artefacts: dict, out: Path, meta: dict) ->
                   _markdown(summary.round(3)), "",
                   "Training data vary only TGF-beta and tension; the other inputs are extrapolation for "
                   "every learned model.", ""]
-    figures = write_figures(frame, artefacts, out)
+    figures = write_figures(frame, artefacts, out) if artefacts else sorted(out.glob("*.png"))
     lines += ["## Figures", ""] + [f"![{p.stem}]({p.name})" for p in figures]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
@@ -191,3 +199,9 @@ def _save(fig, path: Path) -> Path:
 
     plt.close(fig)
     return path
+
+
+def rewrite_report(out: Path) -> Path:
+    """report.md again from ``out/results.json`` (figures already in ``out`` are linked)."""
+    data = json.loads((out / "results.json").read_text())
+    return write_report(data["records"], {}, out, data["meta"])
