@@ -203,11 +203,17 @@ class RunSettings:
     def from_config(cls, config: dict[str, Any], model_kind: str = "hmlm") -> "RunSettings":
         """The settings a recorded run was made with (``hmlm train`` or this module)."""
         source = config.get("dataset")
-        generated = "dataset_spec" in config or not source or str(source).startswith("generated")
+        spec = dict(config.get("dataset_spec") or {})
+        simulated = Path(str(source)) / "spec.json" if source else None
+        if "dataset_spec" not in config and simulated is not None and simulated.is_file():
+            # a folder from `hmlm dataset`: simulate it again, same spec, on the new subgraph
+            spec = {k: v for k, v in json.loads(simulated.read_text()).items() if k != "seed"}
+        generated = ("dataset_spec" in config or not source or str(source).startswith("generated")
+                     or (simulated is not None and simulated.is_file()))
         return cls(model=config.get("model") or model_kind, params=dict(config.get("params") or {}),
                    seed=int(config.get("seed", 0)), timepoints=int(config.get("timepoints", 4)),
-                   dataset_spec=dict(config.get("dataset_spec") or {}),
-                   dataset=None if generated else str(source), threshold=dict(config.get("threshold") or {}))
+                   dataset_spec=spec, dataset=None if generated else str(source),
+                   threshold=dict(config.get("threshold") or {}))
 
 
 @dataclass

@@ -96,3 +96,19 @@ def test_retrain_without_runs_says_train_first(tmp_path: Path):
     with open_store(str(tmp_path / "s.lbdb"), max_db_size=1 << 30) as store:
         with pytest.raises(HmlmError, match="train first"):
             retrain_cell(store, cell=None)
+
+
+def test_settings_from_a_hmlm_train_config(tmp_path: Path):
+    from hmlm_sb.retrain import RunSettings
+
+    generated = RunSettings.from_config({"model": "gnn", "params": {"hidden": 8}, "seed": 3, "timepoints": 8,
+                                         "dataset": "generated (seed 3)"})
+    assert (generated.model, generated.params, generated.seed, generated.timepoints) == ("gnn", {"hidden": 8}, 3, 8)
+    assert generated.dataset is None and generated.dataset_spec == {}
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    (folder / "spec.json").write_text('{"seed": 3, "n_times": 30, "hidden_fraction": 0.1}')
+    simulated = RunSettings.from_config({"model": "hmlm", "dataset": str(folder)})
+    assert simulated.dataset is None and simulated.dataset_spec == {"n_times": 30, "hidden_fraction": 0.1}
+    measured = RunSettings.from_config({"model": "hmlm", "dataset": str(tmp_path / "data.npz")})
+    assert measured.dataset == str(tmp_path / "data.npz")
