@@ -55,8 +55,16 @@ def retrain(ctx: click.Context, cell: str | None, model_kind: str | None, force:
     """Retrain with the last run's config when the cell's subgraph changed since that run."""
     from rich.console import Console
 
-    from hmlm_sb.retrain import retrain_cell
+    from pathlib import Path
 
+    from hmlm_sb.cli.common import db_url
+    from hmlm_sb.errors import StoreError
+    from hmlm_sb.retrain import retrain_cell
+    from hmlm_sb.store import is_neo4j_url
+
+    url = db_url(ctx)
+    if not is_neo4j_url(url) and not Path(url).exists():
+        raise StoreError(f"no store at {url}: nothing was trained there (run `hmlm demo` or `hmlm train`)")
     console = Console(stderr=True)
     with open_store_from(ctx) as store:
         outcome = retrain_cell(store, cell=cell, model_kind=model_kind, force=force, keep_history=keep_history,

@@ -88,3 +88,12 @@ def test_demo_twice_end_to_end(tmp_path: Path, shared_data: Path):
     one = touching[0]["source"] if touching[0]["source"].startswith("kraeutler/") else touching[0]["target"]
     by_species = json.loads(run("--db", db, "crosstalk", "--species", one, "--format", "json"))
     assert by_species and all(one in (r["source"], r["target"]) for r in by_species)
+
+
+def test_retrain_without_a_store_creates_nothing(tmp_path: Path, capsys):
+    db = tmp_path / "missing.lbdb"
+    with pytest.raises(SystemExit) as exit_info:
+        cli(["--db", str(db), "retrain"])
+    assert exit_info.value.code == 2
+    assert "no store at" in capsys.readouterr().err
+    assert not db.exists()
