@@ -109,3 +109,16 @@ def test_validation_split_never_takes_the_initial_point():
     fit, val = validation_split(mask, 0.3, seed=1)
     assert not val[:, 0].any() and fit[:, 0].all()
     assert not (fit & val).any() and ((fit | val) == mask).all()
+
+
+def test_graph_ode_with_attention_layers_fits_and_predicts():
+    observed, _, prior, _ = tiny_dataset()
+    model = _fit("gnn", observed, prior, conv="gat", hidden=8, epochs=3)
+    pred = model.predict(observed.stimuli, observed.initial, observed.times)
+    assert pred.shape == observed.values.shape and np.isfinite(pred).all()
+
+
+def test_unknown_structure_options_are_refused():
+    for name, params in (("cellbox", {"mode": "dense"}), ("gnn", {"conv": "sage"}), ("dbn", {"structure": "x"})):
+        with pytest.raises(ValueError):
+            make_model(name, **params)
