@@ -35,11 +35,11 @@ class HMLM(DynamicsModel):
     def __init__(self, dim: int = 16, heads: int = 2, layers: int = 1, n_steps: int = 30,
                  grid_power: float = 2.0, iterations: int = 3, shift_units: str = "activity",
                  shift_every_stage: bool = False,
-                 max_epochs: int = 250, patience: int = 60, lr: float = 0.03,
-                 lr_correction: float = 0.01, weight_decay: float = 1e-4,
+                 max_epochs: int = 250, patience: int = 80, lr: float = 0.03,
+                 lr_correction: float = 0.005, weight_decay: float = 1e-4,
                  correction_penalty: float = 1e-2, prior_penalty: float = 1e-3,
                  val_fraction: float = 0.2, use_correction: bool = True, threads: int | None = 1,
-                 time_budget_s: float | None = 55.0):
+                 time_budget_s: float | None = 55.0, clip_grad: float | None = None):
         self.dim = dim
         self.heads = heads
         self.layers = layers
@@ -59,6 +59,7 @@ class HMLM(DynamicsModel):
         self.use_correction = use_correction
         self.threads = threads
         self.time_budget_s = time_budget_s
+        self.clip_grad = clip_grad
         self.species_: list[str] | None = None
 
     @classmethod
@@ -226,6 +227,8 @@ def _train_hybrid(model: HMLM, module, train: Trajectories, rng: np.random.Gener
         else:
             since_best += 1
         loss.backward()
+        if model.clip_grad is not None:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), model.clip_grad)
         optimiser.step()
         if progress is not None:
             progress(epoch + 1, model.max_epochs, f"train {fit_value:.4g} val {val_loss:.4g}")
