@@ -78,3 +78,16 @@ def test_bad_input_is_one_clear_line(db, tmp_path):
     with pytest.raises(SystemExit) as exc:
         cli(["--db", db, "predict", "--run", "missing-run", "--condition", "x", "--out", str(tmp_path / "a.csv")])
     assert exc.value.code == 2
+
+
+def test_train_run_reads_a_dataset_folder_without_a_store(tmp_path):
+    from hmlm_sb.models.training import open_run, train_run
+    from hmlm_sb.sim.datasets import DatasetSpec, make_dataset
+
+    folder = make_dataset(tiny_network(), DatasetSpec(seed=1, n_times=20)).save(tmp_path / "data")
+    run, model = train_run(None, None, "rf-ensemble", folder, 4, 1, tmp_path / "runs",
+                           params={"n_estimators": 4})
+    assert run.config["dataset"] == str(folder) and run.metrics["observed_points"] == 5
+    saved = open_run(None, run.checkpoint)
+    stimuli, initial = saved.condition("combined")
+    assert stimuli.shape == (2,) and initial.shape == (len(model.species_),)
