@@ -135,10 +135,12 @@ def _predict(model: DynamicsModel, data: Trajectories, conditions: list[str] | N
 
 
 def _record(task: str, setting, condition: str, split: str, model: str, seed: int,
-            pred: np.ndarray, truth: np.ndarray, interp_mse: float | None, fit_s: float, pred_s: float) -> dict:
+            pred: np.ndarray, truth: np.ndarray, interp_mse: float | None, fit_s: float, pred_s: float,
+            timepoints: int | None = None) -> dict:
     error = metrics.mse(pred, truth)
     ratio = error / interp_mse if interp_mse else float("nan")
-    return {"task": task, "setting": str(setting), "timepoints": setting, "condition": condition,
+    return {"task": task, "setting": str(setting), "condition": condition,
+            "timepoints": timepoints if timepoints is not None else setting,
             "split": split, "model": model, "seed": seed, "pearson_r": metrics.pooled_r(pred, truth),
             "species_r": metrics.species_r(pred, truth), "mse": error, "mse_vs_interp": ratio,
             "fit_seconds": fit_s, "predict_seconds": pred_s, "n_points": int(truth.shape[0])}
@@ -193,7 +195,8 @@ def _loco_task(config, data, models, seed, records, progress) -> None:
             p, t = pred[0, 1:], truth.values[c, 1:]
             if name == "interp":
                 interp_mse = metrics.mse(p, t)
-            records.append(_record("loco", "3-conditions", cond, "all", name, seed, p, t, interp_mse, fit_s, pred_s))
+            records.append(_record("loco", "3-conditions", cond, "all", name, seed, p, t, interp_mse, fit_s, pred_s,
+                                   timepoints=int(window[0].sum()) - 1))
 
 
 def _paper_task(config, data, models, seed, records, progress) -> None:

@@ -19,8 +19,7 @@ from typing import ClassVar
 import numpy as np
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import QUICK_EPOCHS, QUICK_PATIENCE
-from hmlm_sb.models.baselines._common import (check_fitted, input_targets, observed_points, prior_adjacency,
+from hmlm_sb.models.baselines._common import (QUICK_EPOCHS, QUICK_PATIENCE, check_fitted, input_targets, observed_points, prior_adjacency,
                                               validation_split)
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories

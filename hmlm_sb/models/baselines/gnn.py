@@ -18,8 +18,7 @@ from torch_geometric.nn import GATConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import QUICK_EPOCHS, QUICK_PATIENCE
-from hmlm_sb.models.baselines._common import check_fitted, input_targets, prior_adjacency
+from hmlm_sb.models.baselines._common import QUICK_EPOCHS, QUICK_PATIENCE, check_fitted, input_targets, prior_adjacency
 from hmlm_sb.models.baselines._trainer import integrate, train_ode
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories

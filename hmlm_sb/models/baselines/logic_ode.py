@@ -16,8 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import QUICK_EPOCHS, QUICK_PATIENCE
-from hmlm_sb.models.baselines._common import (check_fitted, masked_mse, observed_points,
+from hmlm_sb.models.baselines._common import (QUICK_EPOCHS, QUICK_PATIENCE, check_fitted, masked_mse, observed_points,
                                               validation_split)
 from hmlm_sb.models.baselines._netflux import (CompiledNetflux, compile_netflux, exponential_euler, netflux_rhs,
                                                q_from_ec50, simulate_compiled)
