@@ -83,7 +83,7 @@ def _fmt(expr: Expr, parent: int) -> str:
 
 
 _TOKEN = re.compile(
-    r'\s*(?:(?P<op>>=|[!&|()])|(?P<num>\d+(?![A-Za-z_.:]))|(?P<quoted>"(?:[^"\\]|\\.)*")|(?P<id>[A-Za-z0-9_.:]+))'
+    r'\s*(?:(?P<op>>=|[!&|()])|(?P<num>\d+(?![A-Za-z0-9_.:]))|(?P<quoted>"(?:[^"\\]|\\.)*")|(?P<id>[A-Za-z0-9_.:]+))'
 )
 
 

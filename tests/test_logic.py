@@ -56,3 +56,8 @@ def test_format_parse_preserves_truth(expr):
     for bits in range(1 << min(len(names), 4)):
         levels = {n: (bits >> i) & 1 for i, n in enumerate(names[:4])}
         assert evaluate(again, levels) == evaluate(expr, levels)
+
+
+def test_ids_starting_with_digits_are_ids():
+    assert parse_expr("00A & 1b") == And((Literal("00A"), Literal("1b")))
+    assert parse_expr("A >= 10") == Literal("A", 10)
