@@ -62,6 +62,12 @@ def write_report(records: list[dict], artefacts: dict, out: Path, meta: dict) ->
              "Scores are against the noise-free truth; models train on noisy observations of a network "
              "with perturbed parameters, seeing a prior with 20% of its edges hidden. Values: mean ± sd over seeds (per seed, the mean over the conditions in the cell).",
              ""]
+    if len(frame) and "error" in frame:
+        failed = frame[frame["error"].notna()]
+        if len(failed):
+            lines += ["## Failures", ""] + [f"- {r.model} ({r.task} {r.setting}, seed {r.seed}): {r.error}"
+                                          for r in failed.itertuples()] + [""]
+        frame = frame[frame["error"].isna()]
     traj = frame[frame["task"].isin(["sparse", "loco", "paper"])] if len(frame) else frame
     if len(traj):
         sparse = traj[traj["task"] == "sparse"]

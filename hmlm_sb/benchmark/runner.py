@@ -91,19 +91,28 @@ def _fit(name: str, profile: str, train: Trajectories, prior: Network, seed: int
 
 
 def _job(args) -> tuple:
-    """Fit one model and predict: (model, fit s, prediction, predict s). Runs in a worker."""
+    """Fit one model and predict: (model, fit s, prediction, predict s, error). Runs in a
+    worker; a model that raises is reported (``error``) instead of stopping the run."""
     name, profile, train, prior, seed, target, conditions, threads = args
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    model, fit_s = _fit(name, profile, train, prior, seed)
-    pred, pred_s = _predict(model, target, conditions)
-    return model, fit_s, pred, pred_s
+    try:
+        model, fit_s = _fit(name, profile, train, prior, seed)
+        pred, pred_s = _predict(model, target, conditions)
+    except Exception as exc:  # any model bug: record it, keep benchmarking the others
+        return None, 0.0, None, 0.0, f"{type(exc).__name__}: {exc}"
+    return model, fit_s, pred, pred_s, None
+
+
+def _failure(task: str, setting, model: str, seed: int, error: str) -> dict:
+    return {"task": task, "setting": str(setting), "timepoints": None, "condition": None, "split": None,
+            "model": model, "seed": seed, "error": error}
 
 
 def _fit_all(config, models, train, prior, seed, target, conditions, label, progress) -> dict:
-    """name -> (model, fit s, prediction, predict s), fitting ``config.workers`` at a time."""
+    """name -> (model, fit s, prediction, predict s, error), ``config.workers`` at a time."""
     jobs = [(name, config.profile, train, prior, seed, target, conditions, 1 if config.workers > 1 else 0)
             for name in models]
     out = {}
@@ -156,7 +165,10 @@ def _sparse_task(config, data, models, seed, records, artefacts, progress) -> di
         fits = _fit_all(config, models, train, data.prior, seed, obs, obs.conditions,
                         f"seed {seed} sparse {points}", progress)
         for name in models:
-            model, fit_s, pred, pred_s = fits[name]
+            model, fit_s, pred, pred_s, error = fits[name]
+            if error:
+                records.append(_failure("sparse", points, name, seed, error))
+                continue
             for c, cond in enumerate(obs.conditions):
                 for split, idx in tasks.score_splits(mask[c]).items():
                     if idx.size == 0:
@@ -191,7 +203,10 @@ def _loco_task(config, data, models, seed, records, progress) -> None:
         fits = _fit_all(config, models, train, data.prior, seed, target, [f"unseen:{cond}"],
                         f"seed {seed} leave out {cond}", progress)
         for name in models:
-            model, fit_s, pred, pred_s = fits[name]
+            model, fit_s, pred, pred_s, error = fits[name]
+            if error:
+                records.append(_failure("loco", "3-conditions", name, seed, error))
+                continue
             p, t = pred[0, 1:], truth.values[c, 1:]
             if name == "interp":
                 interp_mse = metrics.mse(p, t)
@@ -216,7 +231,10 @@ def _paper_task(config, data, models, seed, records, progress) -> None:
         fits = _fit_all(config, models, train, data.prior, seed, single, [HEADLINE_CONDITION],
                         f"seed {seed} paper {points}", progress)
         for name in models:
-            model, fit_s, pred, pred_s = fits[name]
+            model, fit_s, pred, pred_s, error = fits[name]
+            if error:
+                records.append(_failure("paper", points, name, seed, error))
+                continue
             p, t = pred[0][:, markers], truth.values[c][:, markers]
             if name == "interp":
                 interp_mse = metrics.mse(p, t)

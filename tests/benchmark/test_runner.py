@@ -73,3 +73,23 @@ def test_sensitivity_of_a_known_linear_model():
     sens = sensitivity(Linear(), data, "c")
     assert sens[1, 0] == pytest.approx(0.05)
     assert sens[0, 1] == pytest.approx(0.0)
+
+
+def test_a_failing_model_is_reported_not_fatal(monkeypatch, tmp_path):
+    from hmlm_sb.benchmark import runner
+
+    real = runner.make_model_for
+
+    class Broken:
+        def fit(self, *args, **kwargs):
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner, "make_model_for", lambda name, profile: Broken() if name == "dbn" else real(name, profile))
+    config = BenchmarkConfig(models=["interp", "dbn"], seeds=1, settings=(4,), paper_settings=(4,),
+                             loco_conditions=["combined"], profile="tiny", n_times=25, literature=False)
+    records, artefacts = run_benchmark(config, dataset_source(tiny_network(), n_times=25))
+    failed = [r for r in records if r.get("error")]
+    assert {r["task"] for r in failed} == {"sparse", "loco", "paper"}
+    assert all("boom" in r["error"] for r in failed)
+    write_report(records, artefacts, tmp_path, {"command": "t", "seeds": 1, "profile": "tiny", "models": ["interp", "dbn"]})
+    assert "## Failures" in (tmp_path / "report.md").read_text()
