@@ -8,6 +8,7 @@ itself refuses writes. Every statement sent is one of :mod:`hmlm_sb.store.cypher
 """
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
@@ -18,6 +19,10 @@ from hmlm_sb.errors import HmlmError, StoreError
 from hmlm_sb.store.common import CypherStore, check_single_statement
 from hmlm_sb.store.cypher import NEO4J_BATCH_SIZE, NEO4J_SCHEMA_STATEMENTS, NEO4J_WRITES, READS, SHARED_WRITES
 from hmlm_sb.store.schema import META_UID, graph_schema
+
+# The driver logs connection failures as warnings; without a handler Python prints them
+# to stderr beside our one-line error. Our StoreError already says what went wrong.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 WRITE_REFUSED_CODES = ("Neo.ClientError.Statement.AccessMode", "Neo.ClientError.Security.Forbidden")
 

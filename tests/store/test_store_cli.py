@@ -144,9 +144,12 @@ def test_other_schema_version_is_one_line(run, filled):
     assert "schema 2.0" in one_line_error(code, err)
 
 
-def test_unreachable_neo4j_is_one_line(run):
-    code, _, err = run("--db", "bolt://127.0.0.1:9", "info")
-    assert "cannot reach Neo4j at bolt://127.0.0.1:9" in one_line_error(code, err)
+@pytest.mark.parametrize("url", ["bolt://127.0.0.1:9", "neo4j://127.0.0.1:9"])
+def test_unreachable_neo4j_is_one_line(url):
+    """In a real process: the driver's own warnings must not add lines to stderr."""
+    done = subprocess.run([sys.executable, "-m", "hmlm_sb.cli.main", "--db", url, "info"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert f"cannot reach Neo4j at {url}" in one_line_error(done.returncode, done.stderr)
 
 
 def test_wrong_neo4j_credentials_are_one_line(run, monkeypatch):
