@@ -23,7 +23,8 @@ def plot_trajectories(traj: Trajectories, species: list[str] | None, path: str |
     count = len(traj.conditions)
     cols = min(count, 2)
     rows = int(np.ceil(count / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(5.2 * cols, 6.8), 3.6 * rows), squeeze=False,
+                             sharey=True, layout="constrained")
     colours = plt.get_cmap("tab10")
     for c, name in enumerate(traj.conditions):
         ax = axes[c // cols][c % cols]
@@ -39,8 +40,7 @@ def plot_trajectories(traj: Trajectories, species: list[str] | None, path: str |
         axes[extra // cols][extra % cols].axis("off")
     axes[0][0].legend(loc="best", fontsize=8, frameon=False)
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        fig.suptitle(title, fontsize=11, wrap=True)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)
