@@ -186,8 +186,14 @@ def _top_novel(store, config: DemoConfig, console) -> pd.DataFrame:
                          .replace(" ORDER", "\nORDER"), "cypher", word_wrap=True))
     console.print(f"parameters: {params}")
     frame = crosstalk_table(store, condition=config.novel_condition, novel=True, top=config.top)
-    shown = frame[["source_name", "target_name", "weight", "rank", "run"]].copy()
-    shown["weight"] = shown["weight"].map(lambda w: f"{w:.4f}")
+    shown = pd.DataFrame({
+        "source": frame["source"].str.split("/", n=1).str[-1],  # local ids: the run and model are above
+        "target": frame["target"].str.split("/", n=1).str[-1],
+        "weight": frame["weight"].map(lambda w: f"{w:.4f}"),
+        "rank": frame["rank"],
+        "source name": frame["source_name"],
+        "target name": frame["target_name"],
+    })
     print_frame(shown, "table", title=f"top novel crosstalk under {config.novel_condition} (not in the prior)")
     return frame
 
