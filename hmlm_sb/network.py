@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace as _replace
 from typing import Iterable, Iterator
 
-from hmlm_sb.logic import Expr, format_expr, literals, parse_expr, species_in
+from hmlm_sb.logic import Expr, format_expr, literals, parse_expr, rename, species_in
 
 # Netflux defaults (Kraeutler et al. 2010): used where a sheet leaves a parameter empty.
 NETFLUX_DEFAULTS = {"weight": 1.0, "n": 1.4, "ec50": 0.5, "y0": 0.0, "ymax": 1.0, "tau": 1.0}
@@ -329,8 +329,6 @@ def _rule_signs(rxn: Reaction) -> dict[str, int]:
 
 def union(networks: Iterable[Network]) -> Network:
     """Several single-model networks as one, ids qualified as ``model/local``."""
-    from hmlm_sb.logic import rename
-
     merged = Network()
     for net in networks:
         mid = net.model.id
@@ -355,9 +353,3 @@ def union(networks: Iterable[Network]) -> Network:
         merged.cell = merged.cell or net.cell
         merged.warnings.extend(net.warnings)
     return merged
-
-
-def _replace(obj, **changes):
-    from dataclasses import replace
-
-    return replace(obj, **changes)

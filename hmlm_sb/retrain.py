@@ -315,12 +315,10 @@ def _progress(console, label: str) -> Iterator[Any]:
     if console is None:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from hmlm_sb.cli.common import progress_bar
     from hmlm_sb.models.training import progress_printer
 
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as bar:
+    with progress_bar(console) as bar:
         _, update = progress_printer(bar, label)
         yield update
 

@@ -40,9 +40,9 @@ def print_frame(frame, fmt: str = "table", title: str | None = None) -> None:
         Console().print(table)
 
 
-def progress_bar():
-    """A rich progress bar for long work."""
+def progress_bar(console=None):
+    """A rich progress bar for long work (on ``console`` when given)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), transient=False)
+                    TimeElapsedColumn(), transient=False, console=console)
