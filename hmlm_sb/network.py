@@ -298,14 +298,15 @@ class Network:
         blob = json.dumps(payload, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()
 
-    def summary(self) -> dict[str, int]:
+    def summary(self, regulations: list[Regulation] | None = None) -> dict[str, int]:
+        """Element counts; pass ``regulations`` when already computed (they are not cheap)."""
         return {
             "models": len(self.models),
             "species": len(self.species),
             "reactions": len(self.reactions),
             "pathways": len(self.pathways),
             "compartments": len(self.compartments),
-            "regulations": len(self.regulations()),
+            "regulations": len(self.regulations() if regulations is None else regulations),
         }
 
     def to_dict(self) -> dict:

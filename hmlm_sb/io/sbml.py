@@ -237,9 +237,10 @@ def _drop_placeholder_compartments(model, net: Network) -> None:
 
 
 def _read_species(model, net: Network, mid: str) -> None:
+    get_species = model.getSpecies
     for i in range(model.getNumSpecies()):
-        sp = model.getSpecies(i)
-        sbo = sbo_of(sp)
+        sp = get_species(i)
+        sbo = sp.getSBOTermID() if sp.isSetSBOTerm() else None
         if sp.isSetInitialAmount():
             initial = sp.getInitialAmount()
         elif sp.isSetInitialConcentration():
@@ -255,28 +256,36 @@ def _read_species(model, net: Network, mid: str) -> None:
 
 
 def _read_reactions(model, net: Network, mid: str, path: Path) -> None:
-    # index-based getters: libsbml's ListOf iteration costs twice as much per element
+    # index-based getters bound once: libsbml's ListOf iteration costs twice as much per
+    # element, and these calls are most of the reader's time on a BioModels file
+    get_reaction, to_formula = model.getReaction, libsbml.formulaToL3String
     for i in range(model.getNumReactions()):
-        rxn = model.getReaction(i)
-        parts: list[Participant] = []
-        for j in range(rxn.getNumReactants()):
-            ref = rxn.getReactant(j)
-            parts.append(Participant(ref.getSpecies(), "reactant", 1, _stoichiometry(ref), sbo=sbo_of(ref)))
-        for j in range(rxn.getNumProducts()):
-            ref = rxn.getProduct(j)
-            parts.append(Participant(ref.getSpecies(), "product", 0, _stoichiometry(ref), sbo=sbo_of(ref)))
-        for j in range(rxn.getNumModifiers()):
-            ref = rxn.getModifier(j)
-            sbo = sbo_of(ref)
-            parts.append(Participant(ref.getSpecies(), "modifier", modifier_sign(sbo), sbo=sbo))
+        rxn = get_reaction(i)
+        get = rxn.getReactant
+        parts = [_participant(get(j), "reactant", 1) for j in range(rxn.getNumReactants())]
+        get = rxn.getProduct
+        parts += [_participant(get(j), "product", 0) for j in range(rxn.getNumProducts())]
+        get = rxn.getModifier
+        parts += [_modifier(get(j)) for j in range(rxn.getNumModifiers())]
         law = rxn.getKineticLaw()
-        formula = libsbml.formulaToL3String(law.getMath()) if law is not None and law.isSetMath() else None
+        formula = to_formula(law.getMath()) if law is not None and law.isSetMath() else None
         rid = rxn.getId()
         if not rid:
             raise InputError("reaction without an id", file=str(path), element="reaction")
         net.reactions[rid] = Reaction(
             id=rid, kind="sbml", participants=parts, kinetic_law=formula, name=rxn.getName(),
-            sbo=sbo_of(rxn), reversible=rxn.getReversible(), notes=notes_text(rxn), model=mid)
+            sbo=rxn.getSBOTermID() if rxn.isSetSBOTerm() else None, reversible=rxn.getReversible(),
+            notes=notes_text(rxn), model=mid)
+
+
+def _participant(ref, role: str, sign: int) -> Participant:
+    return Participant(ref.getSpecies(), role, sign, _stoichiometry(ref),
+                       sbo=ref.getSBOTermID() if ref.isSetSBOTerm() else None)
+
+
+def _modifier(ref) -> Participant:
+    sbo = ref.getSBOTermID() if ref.isSetSBOTerm() else None
+    return Participant(ref.getSpecies(), "modifier", modifier_sign(sbo), sbo=sbo)
 
 
 def _stoichiometry(ref) -> float:

@@ -35,9 +35,9 @@ class Writer(Protocol):
 
     def run(self, name: str, params: Mapping[str, Any]) -> None: ...
 
-    def create_nodes(self, label: str, rows: list[dict[str, Any]]) -> None: ...
+    def create_nodes(self, label: str, columns: records.Columns) -> None: ...
 
-    def create_rels(self, rel: str, source: str, target: str, rows: list[dict[str, Any]]) -> None: ...
+    def create_rels(self, rel: str, source: str, target: str, columns: records.Columns) -> None: ...
 
 
 class CypherStore(GraphStore):
@@ -77,7 +77,8 @@ class CypherStore(GraphStore):
             raise InputError(str(exc), file=info.source_file or None, element=info.id) from None
         sha256 = info.sha256 or network.fingerprint()
         cell_row = _cell_row(cell, cell_type, organism, network.cell)
-        summary = network.summary()
+        regulations = network.regulations()
+        summary = network.summary(regulations=regulations)
         existing = self._read("model_sha256", {"model": info.id})
         if existing and existing[0]["sha256"] == sha256:
             if cell_row:
@@ -90,13 +91,13 @@ class CypherStore(GraphStore):
         cells = [row["uid"] for row in self._read("cells_of_model", {"model": info.id})] if existing else []
         if cell_row and cell_row["uid"] not in cells:
             cells.append(cell_row["uid"])
-        rows = records.network_rows(network, sha256=sha256, imported_at=info.imported_at or records.now_iso(),
-                                    cells=cells)
+        tables = records.network_columns(network, sha256=sha256, imported_at=info.imported_at or records.now_iso(),
+                                         cells=cells, regulations=regulations)
         with self._write_tx() as w:
             if existing:
                 _delete_model(w, info.id)
-            _refuse_taken_uids(w, rows)
-            _write_rows(w, rows, cell_row)
+            _refuse_taken_uids(w, tables)
+            _write_tables(w, tables, cell_row)
             if existing:
                 w.run("delete_orphan_xrefs", {})
         return ImportResult(info.id, "replaced" if existing else "imported", summary)
@@ -108,8 +109,9 @@ class CypherStore(GraphStore):
         pathways = [row["uid"] for row in self._read("nodes_of_model:Pathway", {"model": model_id})]
         with self._write_tx() as w:
             w.run("merge_cell", cell_row)
-            w.create_rels("IN_CELL", "Model", "Cell", [{"from": model_id, "to": cell_row["uid"]}])
-            w.create_rels("IN_CELL", "Pathway", "Cell", [{"from": p, "to": cell_row["uid"]} for p in pathways])
+            w.create_rels("IN_CELL", "Model", "Cell", {"from": [model_id], "to": [cell_row["uid"]]})
+            if pathways:
+                w.create_rels("IN_CELL", "Pathway", "Cell", {"from": pathways, "to": [cell_row["uid"]] * len(pathways)})
 
     def remove_model(self, model_id: str) -> None:
         self._require_writable()
@@ -252,7 +254,8 @@ class CypherStore(GraphStore):
                 runs = [row["uid"] for row in w.read("run_ids_of_cell", {"cell": run.cell})]
                 w.run("delete_crosstalk", {"conditions": conditions, "runs": runs})
             for label, group in by_label.items():
-                w.create_rels("CROSSTALK", label, label, [_crosstalk_row(e, run) for e in group])
+                rows = [_crosstalk_row(e, run) for e in group]
+                w.create_rels("CROSSTALK", label, label, records.columns_of(rows, rows[0]))
         return len(edges)
 
 
@@ -279,29 +282,36 @@ def _delete_model(w: Writer, model_id: str) -> None:
     w.run("delete_model", {"model": model_id})
 
 
-def _refuse_taken_uids(w: Writer, rows: records.GraphRows) -> None:
+def _refuse_taken_uids(w: Writer, tables: records.GraphColumns) -> None:
+    """A model's uids are ``model/local`` and model ids never contain '/' (importers
+    replace it), so uids of two models cannot meet, unless a model was saved with a
+    '/' in its id: only then is each uid looked up (a taken key would crash a COPY)."""
+    model_id = tables.uids("Model")[0]
+    if "/" not in model_id and not w.read("model_ids_with_slash", {}):
+        return
     for label in NODE_WRITE_ORDER:
-        if label == "Xref" or not rows.nodes.get(label):
+        if label == "Xref" or not tables.nodes.get(label):
             continue
-        taken = w.read(f"existing_uids:{label}", {"uids": rows.uids(label)})
+        taken = w.read(f"existing_uids:{label}", {"uids": tables.uids(label)})
         if taken:
             raise InputError("uid already used by another model (ids containing '/' can collide)",
                              element=f"{label} {taken[0]['uid']}")
 
 
-def _write_rows(w: Writer, rows: records.GraphRows, cell_row: dict[str, Any] | None) -> None:
+def _write_tables(w: Writer, tables: records.GraphColumns, cell_row: dict[str, Any] | None) -> None:
     for label in NODE_WRITE_ORDER:
-        label_rows = rows.nodes.get(label, [])
-        if label == "Xref" and label_rows:
-            known = {row["uid"] for row in w.read("existing_uids:Xref", {"uids": rows.uids("Xref")})}
-            label_rows = [row for row in label_rows if row["uid"] not in known]
-        if label_rows:
-            w.create_nodes(label, label_rows)
+        columns = tables.nodes.get(label)
+        if label == "Xref" and columns:
+            known = {row["uid"] for row in w.read("existing_uids:Xref", {"uids": columns["uid"]})}
+            if known:
+                columns = records.select(columns, [uid not in known for uid in columns["uid"]])
+        if columns and records.column_length(columns):
+            w.create_nodes(label, columns)
     if cell_row:
         w.run("merge_cell", cell_row)
-    for (rel, source, target), rel_rows in rows.rels.items():
-        if rel_rows:
-            w.create_rels(rel, source, target, rel_rows)
+    for (rel, source, target), columns in tables.rels.items():
+        if records.column_length(columns):
+            w.create_rels(rel, source, target, columns)
 
 
 def _run_params(run: TrainingRunRecord) -> dict[str, Any]:

@@ -33,6 +33,7 @@ def build_reads(schema: GraphSchema) -> dict[str, str]:
                         "m.source_file AS source_file, m.sha256 AS sha256, m.imported_at AS imported_at, "
                         "m.organism AS organism ORDER BY id"),
         "all_model_ids": "MATCH (m:Model) RETURN m.uid AS uid ORDER BY uid",
+        "model_ids_with_slash": "MATCH (m:Model) WHERE m.uid CONTAINS '/' RETURN m.uid AS uid LIMIT 1",
         "cell": f"MATCH (c:Cell {{uid: $cell}}) RETURN {_returns(schema, 'Cell', 'c')}",
         "cells_of_model": ("MATCH (m:Model {uid: $model})-[:IN_CELL]->(c:Cell) "
                            f"RETURN {_returns(schema, 'Cell', 'c')} ORDER BY uid"),

@@ -3,8 +3,8 @@
 Imports write with ``COPY <table> FROM $rows`` from Arrow tables inside one
 ``BEGIN TRANSACTION`` ... ``COMMIT``; LadybugDB rolls the transaction back itself when a
 statement fails, and ``_write_tx`` rolls back on any other exception. A COPY that meets
-an existing primary key crashes LadybugDB 0.22 (segfault), so every uid is checked
-before it is copied (:func:`common._refuse_taken_uids`, Xrefs filtered).
+an existing primary key crashes LadybugDB 0.22 (segfault), so a uid that could be taken
+is looked up before it is copied (:func:`common._refuse_taken_uids`; Xrefs filtered).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pandas as pd
 from hmlm_sb.errors import StoreError
 from hmlm_sb.store.common import CypherStore, check_single_statement
 from hmlm_sb.store.cypher import READS, SHARED_WRITES
+from hmlm_sb.store.records import Columns, column_length, complete
 from hmlm_sb.store.schema import META_LABEL, META_UID, arrow_schema, graph_schema, ladybug_ddl
 
 WRITE_REFUSED = ("read-only transaction", "read-only database", "read only mode", "READ ONLY mode")
@@ -140,7 +141,7 @@ class LadybugStore(CypherStore):
 
 
 class LadybugWriter:
-    """Writes of one transaction: rows go in by COPY from Arrow tables."""
+    """Writes of one transaction: tables go in by COPY, as Arrow tables."""
 
     def __init__(self, store: LadybugStore):
         self.store = store
@@ -152,16 +153,16 @@ class LadybugWriter:
     def run(self, name: str, params: Mapping[str, Any]) -> None:
         self.store._execute(SHARED_WRITES[name], params)
 
-    def create_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
+    def create_nodes(self, label: str, columns: Columns) -> None:
         props = self.schema.node(label).properties
-        table = _arrow_table(rows, [(p.name, p.type) for p in props])
+        table = _arrow_table(columns, [(p.name, p.type) for p in props])
         self.store._execute(f"COPY {label} FROM $rows", {"rows": table})
 
-    def create_rels(self, rel: str, source: str, target: str, rows: list[dict[str, Any]]) -> None:
-        if not rows:
+    def create_rels(self, rel: str, source: str, target: str, columns: Columns) -> None:
+        if not column_length(columns):
             return
-        columns = [("from", "STRING"), ("to", "STRING")] + [(p.name, p.type) for p in self.schema.rel(rel).properties]
-        table = _arrow_table(rows, columns)
+        names = [("from", "STRING"), ("to", "STRING")] + [(p.name, p.type) for p in self.schema.rel(rel).properties]
+        table = _arrow_table(columns, names)
         pair = f" (from='{source}', to='{target}')" if len(self.schema.rel(rel).pairs) > 1 else ""
         self.store._execute(f"COPY {rel} FROM $rows{pair}", {"rows": table})
 
@@ -173,12 +174,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _arrow_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]):
+def _arrow_table(columns: Columns, names_and_types: list[tuple[str, str]]):
     import pyarrow as pa
 
-    schema = arrow_schema(columns)
-    data = {name: [row.get(name) for row in rows] for name, _ in columns}
-    return pa.Table.from_pydict(data, schema=schema)
+    names = [name for name, _ in names_and_types]
+    return pa.Table.from_pydict(complete(columns, names), schema=arrow_schema(names_and_types))
 
 
 def _open(path: Path, read_only: bool, max_db_size: int | None):

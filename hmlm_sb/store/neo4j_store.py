@@ -18,6 +18,7 @@ import pandas as pd
 from hmlm_sb.errors import HmlmError, StoreError
 from hmlm_sb.store.common import CypherStore, check_single_statement
 from hmlm_sb.store.cypher import NEO4J_BATCH_SIZE, NEO4J_SCHEMA_STATEMENTS, NEO4J_WRITES, READS, SHARED_WRITES
+from hmlm_sb.store.records import Columns, rows_of
 from hmlm_sb.store.schema import META_UID, graph_schema
 
 # The driver logs connection failures as warnings; without a handler Python prints them
@@ -140,12 +141,13 @@ class Neo4jWriter:
     def run(self, name: str, params: Mapping[str, Any]) -> None:
         self.tx.run(SHARED_WRITES[name], dict(params)).consume()
 
-    def create_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
-        self._batches(NEO4J_WRITES[f"create_nodes:{label}"], rows)
+    def create_nodes(self, label: str, columns: Columns) -> None:
+        self._batches(NEO4J_WRITES[f"create_nodes:{label}"], rows_of(columns))
 
-    def create_rels(self, rel: str, source: str, target: str, rows: list[dict[str, Any]]) -> None:
+    def create_rels(self, rel: str, source: str, target: str, columns: Columns) -> None:
         props = self.schema.rel(rel).property_names
-        shaped = [{"from": row["from"], "to": row["to"], "props": {p: row.get(p) for p in props}} for row in rows]
+        shaped = [{"from": row["from"], "to": row["to"], "props": {p: row.get(p) for p in props}}
+                  for row in rows_of(columns)]
         self._batches(NEO4J_WRITES[f"create_rels:{rel}:{source}:{target}"], shaped)
 
     def _batches(self, statement: str, rows: list[dict[str, Any]]) -> None:

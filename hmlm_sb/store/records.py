@@ -1,7 +1,9 @@
-"""A Network as graph rows (one list per label and relationship pair) and back.
+"""A Network as graph columns (one table per label and relationship pair) and back.
 
-Rows carry every schema property of their label or relationship type (absent values as
-None), so LadybugDB can COPY them column by column and Neo4j can ``SET n = row``.
+A table is a dict of equal-length lists, one per schema property (absent values as
+None): LadybugDB COPYs it as an Arrow table, Neo4j sends it as rows (``SET n = row``).
+Building columns with one comprehension per property keeps an import of a
+BioModels-sized file a few milliseconds of Python.
 """
 from __future__ import annotations
 
@@ -9,109 +11,186 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterable, Sequence
 
-from hmlm_sb.network import (Compartment, ModelInfo, Network, Participant, Pathway, Reaction, Species, Xref,
-                             element_uid, parse_rule_text)
+from hmlm_sb.network import (Compartment, ModelInfo, Network, Participant, Pathway, Reaction, Regulation, Species,
+                             Xref, element_uid, parse_rule_text)
 from hmlm_sb.store.schema import GraphSchema, graph_schema
 
 NETFLUX_PARAM_COLUMNS = ("weight", "n", "ec50")
 RelKey = tuple[str, str, str]  # (type, from label, to label)
+Columns = dict[str, list[Any]]  # one list per column, all of one length
 
 
 def now_iso(timespec: str = "seconds") -> str:
     return datetime.now(timezone.utc).isoformat(timespec=timespec)
 
 
+# ---- tables as columns -----------------------------------------------------------------------
+def column_length(columns: Columns) -> int:
+    return len(next(iter(columns.values()))) if columns else 0
+
+
+def rows_of(columns: Columns) -> list[dict[str, Any]]:
+    names = list(columns)
+    return [dict(zip(names, values)) for values in zip(*columns.values())]
+
+
+def columns_of(rows: Sequence[dict[str, Any]], names: Iterable[str]) -> Columns:
+    return {name: [row.get(name) for row in rows] for name in names}
+
+
+def complete(columns: Columns, names: Iterable[str]) -> Columns:
+    """``columns`` with exactly ``names``, in that order; a missing one is all None."""
+    n = column_length(columns)
+    return {name: columns[name] if name in columns else [None] * n for name in names}
+
+
+def select(columns: Columns, keep: Sequence[bool]) -> Columns:
+    return {name: [v for v, k in zip(values, keep) if k] for name, values in columns.items()}
+
+
 @dataclass
-class GraphRows:
-    nodes: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    rels: dict[RelKey, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+class GraphColumns:
+    schema: GraphSchema
+    nodes: dict[str, Columns] = field(default_factory=dict)
+    rels: dict[RelKey, Columns] = field(default_factory=dict)
 
-    def node(self, label: str, schema: GraphSchema, **values: Any) -> None:
-        self.nodes[label].append({p: values.get(p) for p in schema.node(label).property_names})
+    def add_nodes(self, label: str, **columns: list[Any]) -> None:
+        self._extend(self.nodes, label, self.schema.node(label).property_names, columns)
 
-    def rel(self, key: RelKey, schema: GraphSchema, source: str, target: str, **values: Any) -> None:
-        props = {p: values.get(p) for p in schema.rel(key[0]).property_names}
-        self.rels[key].append({"from": source, "to": target, **props})
+    def add_rels(self, key: RelKey, sources: list[str], targets: list[str], **props: list[Any]) -> None:
+        names = ["from", "to", *self.schema.rel(key[0]).property_names]
+        self._extend(self.rels, key, names, {"from": sources, "to": targets, **props})
 
     def uids(self, label: str) -> list[str]:
-        return [row["uid"] for row in self.nodes.get(label, [])]
+        return list(self.nodes.get(label, {}).get("uid", []))
+
+    @staticmethod
+    def _extend(tables: dict, key: Any, names: list[str], columns: Columns) -> None:
+        unknown = set(columns) - set(names)
+        if unknown:
+            raise KeyError(f"{key}: no such properties in the schema: {sorted(unknown)}")
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"{key}: columns of different lengths {sorted(lengths)}")
+        if not columns or not lengths or lengths == {0}:
+            return
+        table = complete(columns, names)
+        if key in tables:
+            for name in names:
+                tables[key][name].extend(table[name])
+        else:
+            tables[key] = table
 
 
-def network_rows(network: Network, *, sha256: str, imported_at: str, cells: list[str],
-                 schema: GraphSchema | None = None) -> GraphRows:
-    """The rows of one single-model network, its model and pathways attached to ``cells``."""
-    schema = schema or graph_schema()
+def network_columns(network: Network, *, sha256: str, imported_at: str, cells: list[str],
+                    regulations: list[Regulation] | None = None, schema: GraphSchema | None = None) -> GraphColumns:
+    """The tables of one single-model network, its model and pathways attached to ``cells``."""
+    out = GraphColumns(schema or graph_schema())
     info = network.model
     mid = info.id
-    rows = GraphRows()
-    uid = lambda local: element_uid(mid, local)  # noqa: E731
-    rows.node("Model", schema, uid=mid, name=info.name, source_file=info.source_file, format=info.format,
-              sha256=sha256, imported_at=imported_at, organism=info.organism, citation=info.citation,
-              sbml_level=info.sbml_level, sbml_version=info.sbml_version)
-    for position, comp in enumerate(network.compartments.values()):
-        rows.node("Compartment", schema, uid=uid(comp.id), id=comp.id, model=mid, position=position, name=comp.name,
-                  size=_float_or_none(comp.size))
-        rows.rel(("IN_MODEL", "Compartment", "Model"), schema, uid(comp.id), mid)
-    for position, sp in enumerate(network.species.values()):
-        rows.node("Species", schema, uid=uid(sp.id), id=sp.id, model=mid, position=position, name=sp.name,
-                  kind=sp.kind,
-                  compartment=sp.compartment, initial=float(sp.initial), ymax=float(sp.ymax), tau=float(sp.tau),
-                  max_level=int(sp.max_level), constant=bool(sp.constant), boundary=bool(sp.boundary),
-                  sbo=sp.sbo, gene=sp.gene, notes=sp.notes)
-        rows.rel(("IN_MODEL", "Species", "Model"), schema, uid(sp.id), mid)
-        if sp.compartment and sp.compartment in network.compartments:
-            rows.rel(("IN_COMPARTMENT", "Species", "Compartment"), schema, uid(sp.id), uid(sp.compartment))
-    for position, rxn in enumerate(network.reactions.values()):
-        _reaction_rows(rows, schema, rxn, mid, position)
-    for reg in network.regulations():
-        rows.rel(("REGULATES", "Species", "Species"), schema, uid(reg.source), uid(reg.target),
-                 sign=int(reg.sign), reaction=uid(reg.reaction))
-    for position, pw in enumerate(network.pathways.values()):
-        rows.node("Pathway", schema, uid=uid(pw.id), id=pw.id, model=mid, position=position, name=pw.name,
-                  sbo=pw.sbo)
-        rows.rel(("IN_MODEL", "Pathway", "Model"), schema, uid(pw.id), mid)
-        for position, member in enumerate(pw.members):
-            rows.rel(("IN_PATHWAY", "Species", "Pathway"), schema, uid(member), uid(pw.id), position=position)
-        for cell in cells:
-            rows.rel(("IN_CELL", "Pathway", "Cell"), schema, uid(pw.id), cell)
-    for cell in cells:
-        rows.rel(("IN_CELL", "Model", "Cell"), schema, mid, cell)
-    _xref_rows(rows, schema, network)
-    return rows
+    out.add_nodes("Model", uid=[mid], name=[info.name], source_file=[info.source_file], format=[info.format],
+                  sha256=[sha256], imported_at=[imported_at], organism=[info.organism], citation=[info.citation],
+                  sbml_level=[info.sbml_level], sbml_version=[info.sbml_version])
+    _compartment_columns(out, network, mid)
+    _species_columns(out, network, mid)
+    _reaction_columns(out, network, mid)
+    regs = network.regulations() if regulations is None else regulations
+    out.add_rels(("REGULATES", "Species", "Species"), [element_uid(mid, g.source) for g in regs],
+                 [element_uid(mid, g.target) for g in regs], sign=[int(g.sign) for g in regs],
+                 reaction=[element_uid(mid, g.reaction) for g in regs])
+    _pathway_columns(out, network, mid, cells)
+    out.add_rels(("IN_CELL", "Model", "Cell"), [mid] * len(cells), list(cells))
+    _xref_columns(out, network)
+    return out
 
 
-def _reaction_rows(rows: GraphRows, schema: GraphSchema, rxn: Reaction, mid: str, position: int) -> None:
-    params = {k: float(v) for k, v in rxn.params.items()}
-    others = {k: v for k, v in params.items() if k not in NETFLUX_PARAM_COLUMNS}
-    rows.node("Reaction", schema, uid=element_uid(mid, rxn.id), id=rxn.id, model=mid, position=position,
-              kind=rxn.kind,
-              name=rxn.name, rule=rxn.rule_text, default_level=int(rxn.default_level),
-              weight=params.get("weight"), n=params.get("n"), ec50=params.get("ec50"),
-              params_json=json.dumps(others, sort_keys=True) if others else None,
-              kinetic_law=rxn.kinetic_law, sbo=rxn.sbo, reversible=bool(rxn.reversible), module=rxn.module,
-              notes=rxn.notes, references=list(rxn.references))
-    rows.rel(("IN_MODEL", "Reaction", "Model"), schema, element_uid(mid, rxn.id), mid)
-    for position, part in enumerate(rxn.participants):
-        rows.rel(("PARTICIPATES", "Species", "Reaction"), schema, element_uid(mid, part.species),
-                 element_uid(mid, rxn.id), role=part.role, sign=int(part.sign),
-                 stoichiometry=float(part.stoichiometry),
-                 threshold=None if part.threshold is None else int(part.threshold), sbo=part.sbo, position=position)
+def _compartment_columns(out: GraphColumns, network: Network, mid: str) -> None:
+    comps = list(network.compartments.values())
+    uids = [element_uid(mid, c.id) for c in comps]
+    out.add_nodes("Compartment", uid=uids, id=[c.id for c in comps], model=[mid] * len(comps),
+                  position=list(range(len(comps))), name=[c.name for c in comps],
+                  size=[_float_or_none(c.size) for c in comps])
+    out.add_rels(("IN_MODEL", "Compartment", "Model"), uids, [mid] * len(uids))
 
 
-def _xref_rows(rows: GraphRows, schema: GraphSchema, network: Network) -> None:
+def _species_columns(out: GraphColumns, network: Network, mid: str) -> None:
+    species = list(network.species.values())
+    uids = [element_uid(mid, sp.id) for sp in species]
+    out.add_nodes("Species", uid=uids, id=[sp.id for sp in species], model=[mid] * len(species),
+                  position=list(range(len(species))), name=[sp.name for sp in species],
+                  kind=[sp.kind for sp in species], compartment=[sp.compartment for sp in species],
+                  initial=[float(sp.initial) for sp in species], ymax=[float(sp.ymax) for sp in species],
+                  tau=[float(sp.tau) for sp in species], max_level=[int(sp.max_level) for sp in species],
+                  constant=[bool(sp.constant) for sp in species], boundary=[bool(sp.boundary) for sp in species],
+                  sbo=[sp.sbo for sp in species], gene=[sp.gene for sp in species],
+                  notes=[sp.notes for sp in species])
+    out.add_rels(("IN_MODEL", "Species", "Model"), uids, [mid] * len(uids))
+    placed = [(uid, element_uid(mid, sp.compartment)) for uid, sp in zip(uids, species)
+              if sp.compartment and sp.compartment in network.compartments]
+    out.add_rels(("IN_COMPARTMENT", "Species", "Compartment"), [a for a, _ in placed], [b for _, b in placed])
+
+
+def _reaction_columns(out: GraphColumns, network: Network, mid: str) -> None:
+    reactions = list(network.reactions.values())
+    uids = [element_uid(mid, rxn.id) for rxn in reactions]
+    params = [{k: float(v) for k, v in rxn.params.items()} for rxn in reactions]
+    others = [{k: v for k, v in p.items() if k not in NETFLUX_PARAM_COLUMNS} for p in params]
+    out.add_nodes("Reaction", uid=uids, id=[r.id for r in reactions], model=[mid] * len(reactions),
+                  position=list(range(len(reactions))), kind=[r.kind for r in reactions],
+                  name=[r.name for r in reactions], rule=[r.rule_text for r in reactions],
+                  default_level=[int(r.default_level) for r in reactions],
+                  weight=[p.get("weight") for p in params], n=[p.get("n") for p in params],
+                  ec50=[p.get("ec50") for p in params],
+                  params_json=[json.dumps(o, sort_keys=True) if o else None for o in others],
+                  kinetic_law=[r.kinetic_law for r in reactions], sbo=[r.sbo for r in reactions],
+                  reversible=[bool(r.reversible) for r in reactions], module=[r.module for r in reactions],
+                  notes=[r.notes for r in reactions], references=[list(r.references) for r in reactions])
+    out.add_rels(("IN_MODEL", "Reaction", "Model"), uids, [mid] * len(uids))
+    flat = [(uid, position, part) for uid, rxn in zip(uids, reactions)
+            for position, part in enumerate(rxn.participants)]
+    out.add_rels(("PARTICIPATES", "Species", "Reaction"), [element_uid(mid, part.species) for _, _, part in flat],
+                 [uid for uid, _, _ in flat], role=[part.role for _, _, part in flat],
+                 sign=[int(part.sign) for _, _, part in flat],
+                 stoichiometry=[float(part.stoichiometry) for _, _, part in flat],
+                 threshold=[None if part.threshold is None else int(part.threshold) for _, _, part in flat],
+                 sbo=[part.sbo for _, _, part in flat], position=[position for _, position, _ in flat])
+
+
+def _pathway_columns(out: GraphColumns, network: Network, mid: str, cells: list[str]) -> None:
+    pathways = list(network.pathways.values())
+    uids = [element_uid(mid, pw.id) for pw in pathways]
+    out.add_nodes("Pathway", uid=uids, id=[pw.id for pw in pathways], model=[mid] * len(pathways),
+                  position=list(range(len(pathways))), name=[pw.name for pw in pathways],
+                  sbo=[pw.sbo for pw in pathways])
+    out.add_rels(("IN_MODEL", "Pathway", "Model"), uids, [mid] * len(uids))
+    members = [(element_uid(mid, member), uid, position) for uid, pw in zip(uids, pathways)
+               for position, member in enumerate(pw.members)]
+    out.add_rels(("IN_PATHWAY", "Species", "Pathway"), [m for m, _, _ in members], [p for _, p, _ in members],
+                 position=[position for _, _, position in members])
+    out.add_rels(("IN_CELL", "Pathway", "Cell"), [uid for uid in uids for _ in cells],
+                 [cell for _ in uids for cell in cells])
+
+
+def _xref_columns(out: GraphColumns, network: Network) -> None:
     mid = network.model.id
-    seen: set[str] = set()
-    positions: dict[tuple[str, str], int] = defaultdict(int)
+    seen: dict[str, Xref] = {}
+    links: dict[str, list[tuple[str, Xref, int]]] = {}
+    positions: dict[tuple[str, str], int] = {}
     for kind, local, xref in network.iter_xrefs():
-        if xref.resource not in seen:
-            seen.add(xref.resource)
-            rows.node("Xref", schema, uid=xref.resource, namespace=xref.namespace, accession=xref.accession)
+        seen.setdefault(xref.resource, xref)
         owner = mid if kind == "Model" else element_uid(mid, local)
-        position = positions[(kind, owner)]
-        positions[(kind, owner)] += 1
-        rows.rel(("HAS_XREF", kind, "Xref"), schema, owner, xref.resource, qualifier=xref.qualifier, position=position)
+        position = positions.get((kind, owner), 0)
+        positions[(kind, owner)] = position + 1
+        links.setdefault(kind, []).append((owner, xref, position))
+    xrefs = list(seen.values())
+    out.add_nodes("Xref", uid=[x.resource for x in xrefs], namespace=[x.namespace for x in xrefs],
+                  accession=[x.accession for x in xrefs])
+    for kind, group in links.items():
+        out.add_rels(("HAS_XREF", kind, "Xref"), [owner for owner, _, _ in group],
+                     [x.resource for _, x, _ in group], qualifier=[x.qualifier for _, x, _ in group],
+                     position=[position for _, _, position in group])
 
 
 def _float_or_none(value: Any) -> float | None:

@@ -109,10 +109,11 @@ def test_database_error_mid_import_rolls_back(ladybug_path, monkeypatch):
 
     real = LadybugWriter.create_rels
 
-    def broken(self, rel, source, target, rows):
+    def broken(self, rel, source, target, columns):
         if rel == "REGULATES":
-            rows = rows + [dict(rows[0], to="m1/NOT_THERE")]
-        real(self, rel, source, target, rows)
+            columns = {name: values + [values[0]] for name, values in columns.items()}
+            columns["to"][-1] = "m1/NOT_THERE"
+        real(self, rel, source, target, columns)
 
     with open_ladybug(ladybug_path) as store:
         store.save_network(signaling_network("m0", "sha-m0"))
