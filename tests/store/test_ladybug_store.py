@@ -128,6 +128,28 @@ def test_database_error_mid_import_rolls_back(ladybug_path, monkeypatch):
         assert list(store.list_models()["id"]) == ["m0", "m1"]
 
 
+def test_uids_are_looked_up_only_when_a_model_id_has_a_slash(ladybug_path, monkeypatch):
+    """Importers never make a model id with '/', so `model/local` uids of two models
+    cannot meet and an ordinary import skips the per-label lookups."""
+    from hmlm_sb.store.ladybug_store import LadybugStore
+
+    sent: list[str] = []
+    original = LadybugStore._execute
+
+    def spy(self, cypher, params=None, **kwargs):
+        sent.append(cypher)
+        return original(self, cypher, params, **kwargs)
+
+    monkeypatch.setattr(LadybugStore, "_execute", spy)
+    with open_ladybug(ladybug_path) as store:
+        store.save_network(signaling_network("m0", "sha-0"))
+        assert not [c for c in sent if "MATCH (n:Species {uid: key})" in c]
+        store.save_network(signaling_network("a/b", "sha-1"))
+        sent.clear()
+        store.save_network(signaling_network("m2", "sha-2"))
+        assert [c for c in sent if "MATCH (n:Species {uid: key})" in c]
+
+
 def test_uid_collision_is_refused_before_copy(ladybug_path):
     """Ids with '/' can make two models' uids equal; a duplicate key must never reach COPY
     (LadybugDB 0.22 crashes on it)."""
