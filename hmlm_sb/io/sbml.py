@@ -240,7 +240,7 @@ def _read_species(model, net: Network, mid: str) -> None:
     get_species = model.getSpecies
     for i in range(model.getNumSpecies()):
         sp = get_species(i)
-        sbo = sp.getSBOTermID() if sp.isSetSBOTerm() else None
+        sbo = sbo_of(sp)
         if sp.isSetInitialAmount():
             initial = sp.getInitialAmount()
         elif sp.isSetInitialConcentration():
@@ -274,17 +274,15 @@ def _read_reactions(model, net: Network, mid: str, path: Path) -> None:
             raise InputError("reaction without an id", file=str(path), element="reaction")
         net.reactions[rid] = Reaction(
             id=rid, kind="sbml", participants=parts, kinetic_law=formula, name=rxn.getName(),
-            sbo=rxn.getSBOTermID() if rxn.isSetSBOTerm() else None, reversible=rxn.getReversible(),
-            notes=notes_text(rxn), model=mid)
+            sbo=sbo_of(rxn), reversible=rxn.getReversible(), notes=notes_text(rxn), model=mid)
 
 
 def _participant(ref, role: str, sign: int) -> Participant:
-    return Participant(ref.getSpecies(), role, sign, _stoichiometry(ref),
-                       sbo=ref.getSBOTermID() if ref.isSetSBOTerm() else None)
+    return Participant(ref.getSpecies(), role, sign, _stoichiometry(ref), sbo=sbo_of(ref))
 
 
 def _modifier(ref) -> Participant:
-    sbo = ref.getSBOTermID() if ref.isSetSBOTerm() else None
+    sbo = sbo_of(ref)
     return Participant(ref.getSpecies(), "modifier", modifier_sign(sbo), sbo=sbo)
 
 

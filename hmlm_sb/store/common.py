@@ -110,8 +110,7 @@ class CypherStore(GraphStore):
         with self._write_tx() as w:
             w.run("merge_cell", cell_row)
             w.create_rels("IN_CELL", "Model", "Cell", {"from": [model_id], "to": [cell_row["uid"]]})
-            if pathways:
-                w.create_rels("IN_CELL", "Pathway", "Cell", {"from": pathways, "to": [cell_row["uid"]] * len(pathways)})
+            w.create_rels("IN_CELL", "Pathway", "Cell", {"from": pathways, "to": [cell_row["uid"]] * len(pathways)})
 
     def remove_model(self, model_id: str) -> None:
         self._require_writable()
@@ -300,18 +299,16 @@ def _refuse_taken_uids(w: Writer, tables: records.GraphColumns) -> None:
 
 def _write_tables(w: Writer, tables: records.GraphColumns, cell_row: dict[str, Any] | None) -> None:
     for label in NODE_WRITE_ORDER:
-        columns = tables.nodes.get(label)
+        columns = tables.nodes.get(label, {})
         if label == "Xref" and columns:
             known = {row["uid"] for row in w.read("existing_uids:Xref", {"uids": columns["uid"]})}
-            if known:
-                columns = records.select(columns, [uid not in known for uid in columns["uid"]])
-        if columns and records.column_length(columns):
+            columns = records.select(columns, [uid not in known for uid in columns["uid"]])
+        if records.column_length(columns):
             w.create_nodes(label, columns)
     if cell_row:
         w.run("merge_cell", cell_row)
     for (rel, source, target), columns in tables.rels.items():
-        if records.column_length(columns):
-            w.create_rels(rel, source, target, columns)
+        w.create_rels(rel, source, target, columns)
 
 
 def _run_params(run: TrainingRunRecord) -> dict[str, Any]:

@@ -52,6 +52,8 @@ def select(columns: Columns, keep: Sequence[bool]) -> Columns:
 
 @dataclass
 class GraphColumns:
+    """The tables of one network by label and relationship pair; a table with no rows is never added."""
+
     schema: GraphSchema
     nodes: dict[str, Columns] = field(default_factory=dict)
     rels: dict[RelKey, Columns] = field(default_factory=dict)
@@ -74,7 +76,7 @@ class GraphColumns:
         lengths = {len(v) for v in columns.values()}
         if len(lengths) > 1:
             raise ValueError(f"{key}: columns of different lengths {sorted(lengths)}")
-        if not columns or not lengths or lengths == {0}:
+        if not columns or lengths == {0}:
             return
         table = complete(columns, names)
         if key in tables:
