@@ -96,14 +96,20 @@ def species_edges(matrix: np.ndarray, species: Sequence[str], condition: str, *,
     """Species-to-species edges of one condition. ``species`` orders the matrix;
     ``uids`` maps them to graph keys; ``known`` holds (source, target) species ids."""
     m = _check_matrix(matrix, len(species))
-    uids = uids or {}
-    known = known or set()
+    return _ranked_edges(m, species, "species", condition, uids or {}, known or set(),
+                         threshold.relative, threshold.top_k_species)
+
+
+def _ranked_edges(weights: np.ndarray, names: Sequence[str], level: str, condition: str,
+                  uids: Mapping[str, str], known: set[tuple[str, str]], relative: float,
+                  top_k: int) -> list[CrosstalkEdge]:
+    """The kept cells of ``weights`` ([target, source], as attention) as edges, ranked."""
     edges = []
-    for rank, (i, j) in enumerate(_select(m, threshold.relative, threshold.top_k_species), start=1):
-        src, tgt = species[j], species[i]
+    for rank, (i, j) in enumerate(_select(weights, relative, top_k), start=1):
+        src, tgt = names[j], names[i]
         edges.append(CrosstalkEdge(
-            source=uids.get(src, src), target=uids.get(tgt, tgt), level="species",
-            weight=float(m[i, j]), rank=rank, condition=condition, known=(src, tgt) in known))
+            source=uids.get(src, src), target=uids.get(tgt, tgt), level=level,
+            weight=float(weights[i, j]), rank=rank, condition=condition, known=(src, tgt) in known))
     return edges
 
 
@@ -161,14 +167,8 @@ def pathway_edges(matrix: np.ndarray, species: Sequence[str], pathways: Mapping[
         return []
     pm = pathway_matrix(matrix, assignment)
     known_pw = known_pathway_pairs(names, assignment, species, known or set())
-    uids = uids or {}
-    edges = []
-    for rank, (a, b) in enumerate(_select(pm, threshold.relative, threshold.top_k_pathway), start=1):
-        src, tgt = names[b], names[a]
-        edges.append(CrosstalkEdge(
-            source=uids.get(src, src), target=uids.get(tgt, tgt), level="pathway",
-            weight=float(pm[a, b]), rank=rank, condition=condition, known=(src, tgt) in known_pw))
-    return edges
+    return _ranked_edges(pm, names, "pathway", condition, uids or {}, known_pw,
+                         threshold.relative, threshold.top_k_pathway)
 
 
 # ---- a whole network ------------------------------------------------------------------------
