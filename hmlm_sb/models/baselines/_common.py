@@ -14,6 +14,14 @@ QUICK_EPOCHS = 100
 QUICK_PATIENCE = 15
 
 
+class QuickBudget:
+    """Mixin of the gradient-trained baselines: their settings under ``--quick``."""
+
+    @classmethod
+    def quick_params(cls) -> dict:
+        return {"epochs": QUICK_EPOCHS, "patience": QUICK_PATIENCE}
+
+
 def prior_adjacency(network: Network, species: list[str], signed: bool = False) -> np.ndarray:
     """``A[i, j]`` nonzero where the prior has an edge j -> i (sign kept when ``signed``)."""
     index = {s: k for k, s in enumerate(species)}

@@ -13,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import QUICK_EPOCHS, QUICK_PATIENCE, check_fitted, input_targets, prior_adjacency
+from hmlm_sb.models.baselines._common import QuickBudget, check_fitted, input_targets, prior_adjacency
 from hmlm_sb.models.baselines._trainer import integrate, train_ode
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
@@ -21,7 +21,7 @@ from hmlm_sb.trajectories import Trajectories
 MODES = ("l1", "mask")
 
 
-class CellBox(DynamicsModel):
+class CellBox(QuickBudget, DynamicsModel):
     """Hyper-parameters: ``mode``, ``l1`` (penalty per |W| entry off the prior),
     ``prior_discount``, ``epochs``, ``lr``, ``max_step`` (midpoint integration step), ``val_fraction`` and
     ``patience`` (early stopping on observed points held aside)."""
@@ -45,10 +45,6 @@ class CellBox(DynamicsModel):
     @classmethod
     def test_params(cls) -> dict:
         return {"epochs": 5}
-
-    @classmethod
-    def quick_params(cls) -> dict:
-        return {"epochs": QUICK_EPOCHS, "patience": QUICK_PATIENCE}
 
     def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
             progress: ProgressCallback | None = None) -> "CellBox":

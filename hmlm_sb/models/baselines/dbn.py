@@ -19,7 +19,7 @@ from typing import ClassVar
 import numpy as np
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import (QUICK_EPOCHS, QUICK_PATIENCE, check_fitted, input_targets, observed_points, prior_adjacency,
+from hmlm_sb.models.baselines._common import (QuickBudget, check_fitted, input_targets, observed_points, prior_adjacency,
                                               validation_split)
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
@@ -27,7 +27,7 @@ from hmlm_sb.trajectories import Trajectories
 STRUCTURES = ("prior", "l1")
 
 
-class DynamicBayesianNetwork(DynamicsModel):
+class DynamicBayesianNetwork(QuickBudget, DynamicsModel):
     """Hyper-parameters: ``structure``, ``ridge``, ``l1``, ``prior_discount``, ``epochs``,
     ``lr``, ``val_fraction``, ``patience``, ``clip`` (bound on predicted states)."""
 
@@ -51,10 +51,6 @@ class DynamicBayesianNetwork(DynamicsModel):
     @classmethod
     def test_params(cls) -> dict:
         return {"epochs": 5}
-
-    @classmethod
-    def quick_params(cls) -> dict:
-        return {"epochs": QUICK_EPOCHS, "patience": QUICK_PATIENCE}
 
     def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
             progress: ProgressCallback | None = None) -> "DynamicBayesianNetwork":

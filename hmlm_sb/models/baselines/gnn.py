@@ -18,7 +18,7 @@ from torch_geometric.nn import GATConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import QUICK_EPOCHS, QUICK_PATIENCE, check_fitted, input_targets, prior_adjacency
+from hmlm_sb.models.baselines._common import QuickBudget, check_fitted, input_targets, prior_adjacency
 from hmlm_sb.models.baselines._trainer import integrate, train_ode
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
@@ -27,7 +27,7 @@ CONVS = ("gcn", "gat")
 RATE_MAX = 2.0  # relaxation-rate bound: keeps the midpoint integrator stable at max_step 1
 
 
-class GraphODE(DynamicsModel):
+class GraphODE(QuickBudget, DynamicsModel):
     """Hyper-parameters: ``conv`` (gcn | gat), ``hidden``, ``layers``, ``embed`` (species
     embedding size), ``weight_decay``, ``epochs``, ``lr``, ``max_step``,
     ``val_fraction``, ``patience``."""
@@ -53,10 +53,6 @@ class GraphODE(DynamicsModel):
     @classmethod
     def test_params(cls) -> dict:
         return {"epochs": 5, "hidden": 8}
-
-    @classmethod
-    def quick_params(cls) -> dict:
-        return {"epochs": QUICK_EPOCHS, "patience": QUICK_PATIENCE}
 
     def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
             progress: ProgressCallback | None = None) -> "GraphODE":

@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import (QUICK_EPOCHS, QUICK_PATIENCE, check_fitted, masked_mse, observed_points,
+from hmlm_sb.models.baselines._common import (QuickBudget, check_fitted, masked_mse, observed_points,
                                               validation_split)
 from hmlm_sb.models.baselines._netflux import (CompiledNetflux, compile_netflux, exponential_euler, netflux_rhs,
                                                q_from_ec50, simulate_compiled)
@@ -72,7 +72,7 @@ def _initial_params(compiled: CompiledNetflux) -> dict[str, np.ndarray]:
             "q": q_from_ec50(compiled.ec50, compiled.n), "tau": compiled.tau.copy()}
 
 
-class FittedLogicODE(DefaultLogicODE):
+class FittedLogicODE(QuickBudget, DefaultLogicODE):
     """Netflux ODE of the prior network with (w, n, EC50, tau) refitted to the data.
 
     Hyper-parameters: ``epochs``, ``lr``, ``max_step`` (training step), ``val_fraction``,
@@ -98,10 +98,6 @@ class FittedLogicODE(DefaultLogicODE):
     @classmethod
     def test_params(cls) -> dict:
         return {"epochs": 5, "max_step": 1.0}
-
-    @classmethod
-    def quick_params(cls) -> dict:
-        return {"epochs": QUICK_EPOCHS, "patience": QUICK_PATIENCE}
 
 
     def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
