@@ -91,6 +91,7 @@ class DynamicsModel(ABC):
 # name -> "module:Class"; modules import lazily so that `hmlm --help` never loads torch.
 MODEL_REGISTRY: dict[str, str] = {
     "hmlm": "hmlm_sb.models.hmlm:HMLM",
+    "ude-mlp": "hmlm_sb.models.ude_mlp:UDEMLP",
     "rf-ensemble": "hmlm_sb.models.rf_ensemble:RandomForestEnsemble",
     "interp": "hmlm_sb.models.baselines.interpolation:LinearInterpolation",
     "ode-default": "hmlm_sb.models.baselines.logic_ode:DefaultLogicODE",

@@ -1,22 +1,23 @@
 """The HMLM: a hybrid continuous-time model, in the spirit of universal differential
 equations.
 
-    dy/dt = (ymax * OR(prior rules; w, n, EC50) + shift(y, stimulus) - y) / tau
+    dy/dt = (ymax * knockdown * OR(prior rules on y * inhibit) + shift(y, condition) - y) / tau
 
 with the logic-based ODE of the prior network as backbone and the shift computed by the
-hierarchical attention network (:mod:`hmlm_sb.nn.hierarchy`).
+correction: sparse (sparsemax) attention of each species over candidate sources, with
+pathway and cell scales (:mod:`hmlm_sb.nn.hierarchy`). ``ude-mlp``
+(:mod:`hmlm_sb.models.ude_mlp`) is the same hybrid and trainer with a dense MLP correction.
 
 The backbone's parameters start at the published values and are learned; the correction
-(hierarchical attention over species, pathways and the cell, biased by the topology
-prior) starts at zero, is penalised by the mean square of its output and carries the
-influence the prior lacks. Both are trained together through a fixed-step exponential
-integrator in torch, with early stopping on held-out observed entries. See docs/hmlm.md.
+starts at zero, is penalised by the mean square of its output and carries the influence
+the prior lacks. Both are trained together through a fixed-step exponential integrator in
+torch, for at most ``max_epochs`` epochs with early stopping (``patience``) on held-out
+observed entries: no clock anywhere, so the same seed gives the same model under any load.
+See docs/hmlm.md.
 """
 from __future__ import annotations
 
-import copy
 import os
-import time
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,41 +26,118 @@ from hmlm_sb.models.base import DynamicsModel, ProgressCallback
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
+COMMON_DEFAULTS: dict[str, Any] = dict(
+    n_steps=30, grid_power=2.0, iterations=3, shift_units="activity", shift_every_stage=False,
+    max_epochs=250, patience=60, lr=0.03, lr_correction=0.005, weight_decay=1e-4,
+    correction_penalty=1e-2, prior_penalty=1e-3, val_fraction=0.2, threads=1, clip_grad=None)
 
 
-class HMLM(DynamicsModel):
+class HybridModel(DynamicsModel):
+    """Fit, predict, Jacobians and training shared by the HMLM and ``ude-mlp``."""
+
+    def _hybrid(self, prior: Network, species: list[str], inputs: list[str]):
+        raise NotImplementedError
+
+    # ---- learning -------------------------------------------------------------------
+    def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
+            progress: ProgressCallback | None = None) -> "HybridModel":
+        import torch
+
+        from hmlm_sb.nn.netflux import model_grid
+
+        _set_threads(self.threads)
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        self.inputs_ = list(train.inputs)
+        self.t0_ = float(train.times[0])
+        self.conditions_ = list(train.conditions)
+        self.prior_y0_ = prior_initial_state(prior, list(train.species))
+        self.stimuli_ = train.stimuli.copy()
+        self.initial_ = self._initial(train.initial)
+        self.inhibit_ = _perturbation(train, "inhibit")
+        self.knockdown_ = _perturbation(train, "knockdown")
+        self.times_ = train.times.copy()
+        self.fingerprint_ = prior.fingerprint()
+        self.grid_ = model_grid(self.t0_, float(train.times[-1]), self.n_steps, self.grid_power)
+        self.module_, self.pathways_ = self._hybrid(prior, list(train.species), list(train.inputs))
+        self.species_ = list(train.species)
+        self.history_ = train_hybrid(self, train, rng, progress)
+        return self
+
+    # ---- prediction ---------------------------------------------------------------------
+    def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
+                conditions: list[str] | None = None, *, inhibit: np.ndarray | None = None,
+                knockdown: np.ndarray | None = None) -> np.ndarray:
+        import torch
+
+        self._check_fitted()
+        with torch.no_grad():
+            traj = self._simulate(np.asarray(stimuli, dtype=float), self._initial(initial),
+                                  np.asarray(times, dtype=float), inhibit, knockdown)
+        return traj.astype(float)
+
+    def _initial(self, initial: np.ndarray) -> np.ndarray:
+        """Unmeasured (NaN) initial states become the prior's y0."""
+        initial = np.atleast_2d(np.asarray(initial, dtype=float))
+        return np.where(np.isfinite(initial), initial, self.prior_y0_[None, :])
+
+    def _condition(self, stimuli: np.ndarray, inhibit: np.ndarray | None, knockdown: np.ndarray | None):
+        from hmlm_sb.nn.hybrid import Perturbation
+
+        return Perturbation.of(np.atleast_2d(stimuli), inhibit, knockdown, len(self.prior_y0_))
+
+    def _simulate(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
+                  inhibit: np.ndarray | None = None, knockdown: np.ndarray | None = None) -> np.ndarray:
+        import torch
+
+        from hmlm_sb.nn.netflux import extend_grid
+
+        grid = extend_grid(self.grid_, float(np.max(times)) if len(times) else self.t0_)
+        traj, _ = self.module_.simulate(torch.tensor(initial, dtype=torch.float32),
+                                        self._condition(stimuli, inhibit, knockdown), grid, times,
+                                        self.iterations, self.shift_units, self.shift_every_stage)
+        return traj.permute(1, 0, 2).numpy()
+
+    # ---- influence --------------------------------------------------------------------------
+    def rate_jacobian(self, states: np.ndarray, stimuli: np.ndarray, inhibit: np.ndarray | None = None,
+                      knockdown: np.ndarray | None = None, part: str = "correction") -> np.ndarray:
+        """(N, S, S) with ``[n, i, j] = d(dy_i/dt) / d y_j`` at states (N, S) under stimuli
+        (N, I) and perturbations (N, S); ``part="correction"``: of the learned part only,
+        ``"full"``: of the whole vector field (torch autograd)."""
+        import torch
+
+        self._check_fitted()
+        y = torch.tensor(np.atleast_2d(states), dtype=torch.float32)
+        cond = self._condition(stimuli, inhibit, knockdown)
+
+        def summed(x: torch.Tensor) -> torch.Tensor:  # rows are independent: sum over them
+            return self.module_.rate_of_change(x, cond, part, self.shift_units).sum(dim=0)
+
+        jac = torch.autograd.functional.jacobian(summed, y, vectorize=True)  # (S, N, S)
+        return jac.permute(1, 0, 2).numpy().astype(float)
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise RuntimeError(f"{type(self).__name__} is not fitted")
+
+
+class HMLM(HybridModel):
     """Hierarchical molecular language model as the learned part of a hybrid ODE."""
 
     name: ClassVar[str] = "hmlm"
 
-    def __init__(self, dim: int = 16, heads: int = 2, layers: int = 1, n_steps: int = 30,
-                 grid_power: float = 2.0, iterations: int = 3, shift_units: str = "activity",
-                 shift_every_stage: bool = False,
-                 max_epochs: int = 250, patience: int = 80, lr: float = 0.03,
+    def __init__(self, dim: int = 16, heads: int = 2, layers: int = 1,
+                 scales: str = "species,pathway,cell", candidates: str = "auto",
+                 n_steps: int = 30, grid_power: float = 2.0, iterations: int = 3,
+                 shift_units: str = "activity", shift_every_stage: bool = False,
+                 max_epochs: int = 250, patience: int = 60, lr: float = 0.03,
                  lr_correction: float = 0.005, weight_decay: float = 1e-4,
                  correction_penalty: float = 1e-2, prior_penalty: float = 1e-3,
                  val_fraction: float = 0.2, use_correction: bool = True, threads: int | None = 1,
-                 time_budget_s: float | None = 55.0, clip_grad: float | None = None):
-        self.dim = dim
-        self.heads = heads
-        self.layers = layers
-        self.n_steps = n_steps
-        self.grid_power = grid_power
-        self.iterations = iterations
-        self.shift_units = shift_units
-        self.shift_every_stage = shift_every_stage
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.lr = lr
-        self.lr_correction = lr_correction
-        self.weight_decay = weight_decay
-        self.correction_penalty = correction_penalty
-        self.prior_penalty = prior_penalty
-        self.val_fraction = val_fraction
-        self.use_correction = use_correction
-        self.threads = threads
-        self.time_budget_s = time_budget_s
-        self.clip_grad = clip_grad
+                 clip_grad: float | None = None):
+        for key, value in locals().items():
+            if key not in ("self", "__class__"):
+                setattr(self, key, value)
         self.species_: list[str] | None = None
 
     @classmethod
@@ -70,71 +148,34 @@ class HMLM(DynamicsModel):
     def test_params(cls) -> dict[str, Any]:
         return {"dim": 8, "heads": 2, "n_steps": 8, "iterations": 2, "max_epochs": 10, "patience": 5, "threads": 1}
 
-    # ---- learning -------------------------------------------------------------------
-    def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
-            progress: ProgressCallback | None = None) -> "HMLM":
-        import torch
+    def _hybrid(self, prior: Network, species: list[str], inputs: list[str]):
+        from hmlm_sb.nn.hierarchy import parse_scales
+        from hmlm_sb.nn.hybrid import build_hybrid
 
-        from hmlm_sb.nn.hybrid import HybridODE, build_hybrid
-        from hmlm_sb.nn.netflux import model_grid
+        module, names, _ = build_hybrid(prior, species, inputs,
+                                        correction="attention" if self.use_correction else "none",
+                                        dim=self.dim, heads=self.heads, layers=self.layers,
+                                        scales=parse_scales(self.scales), candidates=self.candidates)
+        return module, names
 
-        _set_threads(self.threads)
-        torch.manual_seed(seed)
-        rng = np.random.default_rng(seed)
-        self.species_ = list(train.species)
-        self.inputs_ = list(train.inputs)
-        self.t0_ = float(train.times[0])
-        self.conditions_ = list(train.conditions)
-        self.stimuli_ = train.stimuli.copy()
-        self.initial_ = train.initial.copy()
-        self.times_ = train.times.copy()
-        self.fingerprint_ = prior.fingerprint()
-        self.grid_ = model_grid(self.t0_, float(train.times[-1]), self.n_steps, self.grid_power)
-        module, self.pathways_ = build_hybrid(prior, train.species, train.inputs, dim=self.dim,
-                                              heads=self.heads, layers=self.layers,
-                                              use_correction=self.use_correction)
-        self.module_: HybridODE = module
-        self.history_ = _train_hybrid(self, module, train, rng, progress)
-        return self
-
-    # ---- prediction ---------------------------------------------------------------------
-    def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
-                conditions: list[str] | None = None) -> np.ndarray:
-        import torch
-
-        self._check_fitted()
-        times = np.asarray(times, dtype=float)
-        with torch.no_grad():
-            traj = self._simulate(np.asarray(stimuli, dtype=float), np.asarray(initial, dtype=float), times)
-        return traj.astype(float)
-
-    def _simulate(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray) -> np.ndarray:
-        import torch
-
-        from hmlm_sb.nn.netflux import extend_grid
-
-        grid = extend_grid(self.grid_, float(np.max(times)) if len(times) else self.t0_)
-        traj, _ = self.module_.simulate(torch.tensor(initial, dtype=torch.float32),
-                                        torch.tensor(stimuli, dtype=torch.float32), grid, times,
-                                        self.iterations, self.shift_units, self.shift_every_stage)
-        return traj.permute(1, 0, 2).numpy()
-
-    # ---- crosstalk ------------------------------------------------------------------------
+    # ---- the attention view -----------------------------------------------------------------
     def crosstalk(self, condition: str | None = None) -> np.ndarray | None:
-        """Raw molecular attention (S, S), ``[i, j]`` = j acting on i, averaged over heads,
-        layers and every integrator stage along the condition's trajectory over the training time
-        span; with no condition, the mean over the training conditions."""
+        """Sparsemax attention (S, S), ``[i, j]`` = j read by i, averaged over heads, layers
+        and every integrator step along the condition's trajectory over the training span;
+        with no condition, the mean over the training conditions. Rows sum to at most 1 (the
+        rest goes to the null source). None without the species scale."""
         species, _ = self._attention(condition)
         return species
 
     def pathway_crosstalk(self, condition: str | None = None) -> np.ndarray | None:
         """Pathway-by-pathway attention (P, P) in the order of ``pathways_``, averaged as
-        :meth:`crosstalk`."""
+        :meth:`crosstalk`; None without the pathway scale."""
         _, pathways = self._attention(condition)
         return pathways
 
-    def crosstalk_for(self, stimuli: np.ndarray, initial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(species (S, S), pathway (P, P)) attention for any stimulus pattern."""
+    def crosstalk_for(self, stimuli: np.ndarray, initial: np.ndarray, inhibit: np.ndarray | None = None,
+                      knockdown: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(species (S, S), pathway (P, P)) attention for any condition."""
         import torch
 
         self._check_fitted()
@@ -145,13 +186,14 @@ class HMLM(DynamicsModel):
         correction.reset_record()
         try:
             with torch.no_grad():
-                self._simulate(np.atleast_2d(stimuli), np.atleast_2d(initial), self.times_)
-            species = (correction.species_attention_sum / correction.records).mean(dim=0)
-            pathways = (correction.pathway_attention_sum / correction.records).mean(dim=0)
+                self._simulate(np.atleast_2d(stimuli), self._initial(initial), self.times_, inhibit, knockdown)
+            out = []
+            for total in (correction.species_attention_sum, correction.pathway_attention_sum):
+                out.append(None if total is None else (total / correction.records).mean(dim=0).numpy().astype(float))
         finally:
             correction.recording = False
             correction.reset_record()
-        return species.numpy().astype(float), pathways.numpy().astype(float)
+        return out[0], out[1]
 
     def _attention(self, condition: str | None) -> tuple[np.ndarray | None, np.ndarray | None]:
         self._check_fitted()
@@ -161,11 +203,24 @@ class HMLM(DynamicsModel):
             rows = [self.conditions_.index(condition)]
         else:
             raise KeyError(f"unknown condition {condition!r}; known: {', '.join(self.conditions_)}")
-        return self.crosstalk_for(self.stimuli_[rows], self.initial_[rows])
+        return self.crosstalk_for(self.stimuli_[rows], self.initial_[rows], self.inhibit_[rows],
+                                  self.knockdown_[rows])
 
-    def _check_fitted(self) -> None:
-        if not self.is_fitted:
-            raise RuntimeError("HMLM is not fitted")
+
+def prior_initial_state(prior: Network, species: list[str]) -> np.ndarray:
+    """The prior's y0 over ``species`` (the simulator's reading of it; 0 where unknown)."""
+    from hmlm_sb.sim.netflux_ode import compile_network
+
+    compiled = compile_network(prior)
+    return np.array([compiled.y0[compiled.species_index[s]] if s in compiled.species_index else 0.0
+                     for s in species], dtype=float)
+
+
+def _perturbation(train: Trajectories, name: str) -> np.ndarray:
+    """``train.inhibit`` / ``train.knockdown`` (C, S), all ones where the data carry none."""
+    value = getattr(train, name, None)
+    shape = (len(train.conditions), len(train.species))
+    return np.ones(shape) if value is None else np.asarray(value, dtype=float).reshape(shape)
 
 
 def _set_threads(threads: int | None) -> None:
@@ -176,11 +231,14 @@ def _set_threads(threads: int | None) -> None:
     torch.set_num_threads(max(1, int(threads)))
 
 
-def _train_hybrid(model: HMLM, module, train: Trajectories, rng: np.random.Generator,
-                  progress: ProgressCallback | None) -> dict[str, Any]:
-    """Adam on the observed entries, early stopping on a random share of them held out."""
+def train_hybrid(model: HybridModel, train: Trajectories, rng: np.random.Generator,
+                 progress: ProgressCallback | None) -> dict[str, Any]:
+    """AdamW on the measured observed entries, early stopping on a random share of them
+    held out; at most ``max_epochs`` epochs, stopped after ``patience`` without a better
+    held-out loss, the best state restored. No clock: the result depends on the seed only."""
     import torch
 
+    module = model.module_
     values = np.nan_to_num(train.values)
     entries = train.observed[:, :, None] & np.isfinite(train.values)
     entries[:, train.times <= train.times[0], :] = False  # the initial state is given
@@ -192,54 +250,51 @@ def _train_hybrid(model: HMLM, module, train: Trajectories, rng: np.random.Gener
     target = torch.tensor(values[:, used_times], dtype=torch.float32).permute(1, 0, 2)
     fit_w = torch.tensor(fit_mask[:, used_times], dtype=torch.float32).permute(1, 0, 2)
     val_w = torch.tensor(held_out[:, used_times], dtype=torch.float32).permute(1, 0, 2)
-    y0 = torch.tensor(train.initial, dtype=torch.float32)
-    stim = torch.tensor(train.stimuli, dtype=torch.float32)
+    y0 = torch.tensor(model.initial_, dtype=torch.float32)
+    cond = model._condition(model.stimuli_, model.inhibit_, model.knockdown_)
 
     fast = list(module.backbone.parameters())
-    if module.correction is not None:
-        fast.append(module.correction.species_shift)
     groups = [{"params": fast, "lr": model.lr, "weight_decay": 0.0}]
     if module.correction is not None:
+        fast.append(module.correction.species_shift)
         slow = [p for n, p in module.correction.named_parameters() if n != "species_shift"]
         groups.append({"params": slow, "lr": model.lr_correction, "weight_decay": model.weight_decay})
     optimiser = torch.optim.AdamW(groups)
     start = {k: v.detach().clone() for k, v in module.backbone.named_parameters()}
-    best = (float("inf"), copy.deepcopy(module.state_dict()), 0)
-    history: dict[str, list[float]] = {"train": [], "val": []}
+    best_val, best_state, best_epoch = float("inf"), _snapshot(module), 0
+    history: dict[str, Any] = {"train": [], "val": [], "stopped": "max_epochs"}
     since_best = 0
-    started = time.perf_counter()
-    history["stopped"] = "max_epochs"
+    n_fit, n_val = fit_w.sum().clamp(min=1), val_w.sum()
     for epoch in range(model.max_epochs):
         optimiser.zero_grad()
-        traj, correction_sq = module.simulate(y0, stim, model.grid_, train.times[used_times], model.iterations,
+        traj, correction_sq = module.simulate(y0, cond, model.grid_, train.times[used_times], model.iterations,
                                               model.shift_units, model.shift_every_stage)
         err = (traj - target) ** 2
-        fit_loss = (err * fit_w).sum() / fit_w.sum().clamp(min=1)
+        fit_loss = (err * fit_w).sum() / n_fit
         loss = (fit_loss + model.correction_penalty * correction_sq
                 + model.prior_penalty * module.backbone.prior_deviation(start))
-        val_loss = float((err.detach() * val_w).sum() / val_w.sum()) if val_w.sum() > 0 else float(fit_loss.detach())
         fit_value = float(fit_loss.detach())
+        val_loss = float((err.detach() * val_w).sum() / n_val) if n_val > 0 else fit_value
         history["train"].append(fit_value)
         history["val"].append(val_loss)
-        if val_loss < best[0]:
-            best = (val_loss, copy.deepcopy(module.state_dict()), epoch)
+        if val_loss < best_val:
+            best_val, best_state, best_epoch = val_loss, _snapshot(module), epoch
             since_best = 0
         else:
             since_best += 1
+        if since_best >= model.patience:
+            history["stopped"] = "patience"
+            break
         loss.backward()
         if model.clip_grad is not None:
             torch.nn.utils.clip_grad_norm_(module.parameters(), model.clip_grad)
         optimiser.step()
         if progress is not None:
             progress(epoch + 1, model.max_epochs, f"train {fit_value:.4g} val {val_loss:.4g}")
-        if since_best >= model.patience:
-            history["stopped"] = "patience"
-            break
-        if model.time_budget_s is not None and time.perf_counter() - started > model.time_budget_s:
-            history["stopped"] = "time budget"
-            break
-    module.load_state_dict(best[1])
-    history["best_epoch"] = best[2]
-    history["best_val"] = best[0]
-    history["epochs"] = len(history["train"])
+    module.load_state_dict(best_state)
+    history.update(best_epoch=best_epoch, best_val=best_val, epochs=len(history["train"]))
     return history
+
+
+def _snapshot(module) -> dict[str, Any]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}

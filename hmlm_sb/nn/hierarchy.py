@@ -1,15 +1,22 @@
-"""Hierarchical attention over molecular, pathway and cellular scales.
+"""The learned correction of the hybrid ODE: sparse attention over candidate sources,
+with optional pathway and cell scales, and the dense-MLP correction it is compared with.
 
-Molecular scale: one token per species; multi-head self-attention whose logits carry an
-additive bias from the topology prior (a learnable value per hop class, initialised
-direct > 2-hop > 3-hop > none, times a learnable scale per head), so attention may leave
-the known topology where the data say so. Pathway scale: species pooled into pathway
-tokens by attention restricted to each pathway's members, then self-attention between
-pathways. Cellular scale: pathways pooled into one cell token. Both are broadcast back
-down to every species token, and a per-species head reads the result.
+Molecular scale (:class:`SparseSourceAttention`): one token per species built from its own
+state (``y``, ``y * inhibit``, the backbone's pull, the stimulus on it, its knockdown) plus
+a learned species embedding. Target ``i`` reads only its candidate sources ``cand[i]``
+(every species, or those within k hops of the prior; a padded (S, K) table gathered
+sparsely, so cost is linear in species + candidate edges). Attention weights are
+**sparsemax** over the candidates plus a learned *null* source that carries no value, so a
+target can read nothing, and most weights are exactly zero. Values are linear maps of the
+source's own token, so ``attention[i, j] * value_j`` is the part of target i's message that
+comes from source j. No topology bias: known edges get no extra mass.
 
-Attention convention: row i (query) attends to column j (key), so ``[i, j]`` is j acting
-on i, as :meth:`hmlm_sb.models.base.DynamicsModel.crosstalk` wants.
+Pathway scale: species tokens averaged into pathway tokens by membership, softmax
+self-attention between pathways, broadcast back to members. Cell scale: the mean token,
+broadcast to every species. Both optional (``scales``), for the ablations of docs/hmlm.md.
+
+Attention convention: ``[i, j]`` is j acting on i, as
+:meth:`hmlm_sb.models.base.DynamicsModel.crosstalk` wants.
 """
 from __future__ import annotations
 
@@ -19,90 +26,151 @@ import numpy as np
 import torch
 from torch import nn
 
-# hop classes of the dense prior: 0 none, 1 direct, 2 two hops, 3 three hops, 4 self
-HOP_CLASSES = 5
-HOP_BIAS_INIT = (0.0, 3.0, 2.0, 1.0, 1.5)
+SCALES = ("species", "pathway", "cell")
+PAD_LOGIT = -1e4
+TOKEN_FEATURES = 5  # y, y * inhibit, pull, drive, knockdown
 
 
-def hop_classes(hops: np.ndarray) -> np.ndarray:
-    """Dense hop matrix (0 = no path) -> class ids with the diagonal as its own class."""
-    classes = np.asarray(hops, dtype=np.int64).clip(0, 3).copy()
-    np.fill_diagonal(classes, 4)
-    return classes
+def sparsemax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Euclidean projection of ``logits`` onto the simplex along ``dim`` (Martins & Astudillo
+    2016): like softmax, but most entries are exactly zero."""
+    z = logits.transpose(dim, -1)
+    z_sorted, _ = torch.sort(z, dim=-1, descending=True)
+    k = torch.arange(1, z.shape[-1] + 1, dtype=z.dtype, device=z.device)
+    cumsum = z_sorted.cumsum(dim=-1)
+    support = (1 + k * z_sorted) > cumsum
+    k_max = support.sum(dim=-1, keepdim=True).clamp(min=1)
+    tau = (cumsum.gather(-1, k_max - 1) - 1) / k_max.to(z.dtype)
+    return torch.clamp(z - tau, min=0).transpose(dim, -1)
 
 
-class PriorBiasedAttention(nn.Module):
-    """Multi-head self-attention over tokens (B, N, d) with an additive (N, N) prior bias."""
+def parse_scales(scales: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """"species,pathway,cell" (or a sequence) -> checked tuple; "" or "none" = no attention."""
+    items = [s.strip() for s in scales.split(",")] if isinstance(scales, str) else list(scales)
+    items = [s for s in items if s and s != "none"]
+    unknown = [s for s in items if s not in SCALES]
+    if unknown:
+        raise ValueError(f"unknown scale(s) {', '.join(unknown)}; known: {', '.join(SCALES)}")
+    return tuple(s for s in SCALES if s in items)
 
-    def __init__(self, dim: int, heads: int, classes: np.ndarray | None):
+
+def candidate_table(edge_index: np.ndarray, n_species: int, hops: int | None) -> np.ndarray:
+    """(S, K) candidate sources per target, padded with ``n_species``; ``hops`` None = every
+    other species, else species within ``hops`` steps of the target in the prior graph taken
+    as undirected (hidden edges were removed from it, so their sources are often near, not
+    adjacent). The target itself is never its own candidate."""
+    if hops is None:
+        table = np.array([[j for j in range(n_species) if j != i] for i in range(n_species)], dtype=np.int64)
+        return table.reshape(n_species, max(n_species - 1, 0))
+    neighbours: list[set[int]] = [set() for _ in range(n_species)]
+    for src, dst in edge_index.T:
+        if src != dst:
+            neighbours[int(dst)].add(int(src))
+            neighbours[int(src)].add(int(dst))
+    rows = []
+    for i in range(n_species):
+        reached, frontier = {i}, {i}
+        for _ in range(hops):
+            frontier = {j for f in frontier for j in neighbours[f]} - reached
+            reached |= frontier
+        rows.append(sorted(reached - {i}))
+    width = max([len(r) for r in rows] + [1])
+    table = np.full((n_species, width), n_species, dtype=np.int64)
+    for i, row in enumerate(rows):
+        table[i, :len(row)] = row
+    return table
+
+
+class SparseSourceAttention(nn.Module):
+    """Multi-head sparsemax attention of each target over its candidate sources and a null."""
+
+    def __init__(self, dim: int, heads: int, candidates: np.ndarray):
         super().__init__()
-        self.heads, self.head_dim = heads, dim // heads
-        self.qkv = nn.Linear(dim, 3 * self.heads * self.head_dim)
-        self.out = nn.Linear(self.heads * self.head_dim, dim)
+        self.heads, self.head_dim = heads, max(1, dim // heads)
+        inner = self.heads * self.head_dim
         self.norm = nn.LayerNorm(dim)
-        if classes is not None:
-            self.register_buffer("classes", torch.as_tensor(classes))
-            self.class_bias = nn.Parameter(torch.tensor(HOP_BIAS_INIT, dtype=torch.float32))
-            self.head_scale = nn.Parameter(torch.ones(heads))
-        else:
-            self.classes = None
+        self.query = nn.Linear(dim, inner)
+        self.key = nn.Linear(dim, inner)
+        self.value = nn.Linear(dim, inner)
+        self.out = nn.Linear(inner, dim)
+        self.null_key = nn.Parameter(torch.zeros(heads, self.head_dim))
+        n_species = candidates.shape[0]
+        # column 0 is the null source; padding (index n_species + 1) gets PAD_LOGIT
+        table = np.concatenate([np.full((n_species, 1), n_species, dtype=np.int64),
+                                np.where(candidates >= n_species, n_species + 1, candidates)], axis=1)
+        self.register_buffer("table", torch.as_tensor(table))
+        self.register_buffer("padding", torch.as_tensor(table == n_species + 1))
 
     def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        b, n, _ = tokens.shape
-        qkv = self.qkv(self.norm(tokens)).view(b, n, 3, self.heads, self.head_dim)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, H, N, hd)
-        logits = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)
-        if self.classes is not None:
-            bias = self.class_bias[self.classes]  # (N, N)
-            logits = logits + self.head_scale.view(1, -1, 1, 1) * bias
-        attn = logits.softmax(dim=-1)
-        mixed = (attn @ v).transpose(1, 2).reshape(b, n, -1)
-        return tokens + self.out(mixed), attn
+        """tokens (B, S, d) -> (updated tokens, attention (B, H, S, 1 + K) over [null, cand])."""
+        b, s, _ = tokens.shape
+        x = self.norm(tokens)
+        q = self.query(x).view(b, s, self.heads, self.head_dim)
+        k = self.key(x).view(b, s, self.heads, self.head_dim)
+        v = self.value(x).view(b, s, self.heads, self.head_dim)
+        k = torch.cat([k, self.null_key.expand(b, 1, -1, -1), torch.zeros_like(k[:, :1])], dim=1)
+        v = torch.cat([v, torch.zeros_like(v[:, :2])], dim=1)  # null and padding carry nothing
+        k_c, v_c = k[:, self.table], v[:, self.table]  # (B, S, 1+K, H, hd)
+        logits = torch.einsum("bshd,bskhd->bhsk", q, k_c) / math.sqrt(self.head_dim)
+        logits = logits.masked_fill(self.padding, PAD_LOGIT)
+        attn = sparsemax(logits, dim=-1)
+        message = torch.einsum("bhsk,bskhd->bshd", attn, v_c).reshape(b, s, -1)
+        return tokens + self.out(message), attn
 
 
-class AttentionPool(nn.Module):
-    """Pool member tokens (B, N, d) into groups (B, G, d) by attention within each group."""
+class PathwayScale(nn.Module):
+    """Membership-mean pathway tokens, softmax attention between pathways, broadcast back."""
 
-    def __init__(self, dim: int, membership: np.ndarray):
+    def __init__(self, dim: int, heads: int, membership: np.ndarray):
         super().__init__()
-        groups = membership.shape[1]
-        self.query = nn.Parameter(torch.randn(groups, dim) * 0.1)
-        self.key = nn.Linear(dim, dim)
-        self.value = nn.Linear(dim, dim)
-        self.register_buffer("blocked", torch.as_tensor(~membership.T.astype(bool)))  # (G, N)
+        weights = membership.astype(np.float32)
+        self.register_buffer("pool", torch.as_tensor((weights / weights.sum(axis=0, keepdims=True).clip(1)).T))
+        self.register_buffer("spread", torch.as_tensor(weights / weights.sum(axis=1, keepdims=True).clip(1)))
+        self.attention = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.norm = nn.LayerNorm(dim)
+        self.back = nn.Linear(dim, dim)
+
+    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        pathways = self.pool @ tokens  # (B, P, d)
+        x = self.norm(pathways)
+        mixed, attn = self.attention(x, x, x, need_weights=True)
+        return tokens + self.back(self.spread @ (pathways + mixed)), attn
+
+
+class CellScale(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.back = nn.Linear(dim, dim)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        logits = torch.einsum("gd,bnd->bgn", self.query, self.key(tokens)) / math.sqrt(tokens.shape[-1])
-        logits = logits.masked_fill(self.blocked, float("-inf"))
-        return logits.softmax(dim=-1) @ self.value(tokens)
+        return tokens + self.back(self.norm(tokens.mean(dim=1, keepdim=True)))
 
 
 class HierarchicalCorrection(nn.Module):
-    """The learned vector-field correction g(y, dy_backbone, stimulus) -> (B, S).
+    """The correction g(features) -> (B, S) of the HMLM.
 
-    ``classes`` (S, S) hop classes of the species prior; ``membership`` (S, P) bool species
-    in pathways (every species in at least one); ``pathway_classes`` (P, P) or None.
-    """
+    ``candidates`` (S, K) source table (padded with S); ``membership`` (S, P) bool, every
+    species in at least one pathway; ``scales`` the subset of :data:`SCALES` used (none = a
+    per-species correction of its own features only)."""
 
-    def __init__(self, classes: np.ndarray, membership: np.ndarray, *, dim: int = 32, heads: int = 4,
-                 layers: int = 1, token_features: int = 3, pathway_classes: np.ndarray | None = None):
+    def __init__(self, candidates: np.ndarray, membership: np.ndarray, *, dim: int = 16, heads: int = 2,
+                 layers: int = 1, scales: tuple[str, ...] = SCALES, token_features: int = TOKEN_FEATURES):
         super().__init__()
-        n_species, n_pathways = membership.shape
+        n_species = membership.shape[0]
+        self.scales = tuple(scales)
         self.embed = nn.Parameter(torch.randn(n_species, dim) * 0.1)
-        self.read_in = nn.Linear(token_features, dim)
-        self.molecular = nn.ModuleList(PriorBiasedAttention(dim, heads, classes) for _ in range(layers))
-        self.to_pathways = AttentionPool(dim, membership)
-        self.pathway_attention = PriorBiasedAttention(dim, heads, pathway_classes)
-        self.to_cell = AttentionPool(dim, np.ones((n_pathways, 1), dtype=bool))
-        weights = membership.astype(np.float32)
-        self.register_buffer("broadcast", torch.as_tensor(weights / weights.sum(axis=1, keepdims=True)))
-        self.from_pathways = nn.Linear(dim, dim)
-        self.from_cell = nn.Linear(dim, dim)
+        self.read_in = nn.Sequential(nn.Linear(token_features, dim), nn.GELU(), nn.Linear(dim, dim))
+        n_layers = layers if "species" in self.scales else 0
+        self.molecular = nn.ModuleList(SparseSourceAttention(dim, heads, candidates) for _ in range(n_layers))
+        self.pathway = PathwayScale(dim, heads, membership) if "pathway" in self.scales else None
+        self.cell = CellScale(dim) if "cell" in self.scales else None
         self.head = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, 1))
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
-        # a learned basal shift per species: the readout of its embedding that needs no context
+        # a learned basal shift per species: the part of the correction that needs no context
         self.species_shift = nn.Parameter(torch.zeros(n_species))
+        self.n_species = n_species
         self.recording = False
         self.reset_record()
 
@@ -118,18 +186,53 @@ class HierarchicalCorrection(nn.Module):
         for layer in self.molecular:
             tokens, attn = layer(tokens)
             species_attn.append(attn)
-        pathways, pathway_attn = self.pathway_attention(self.to_pathways(tokens))
-        cell = self.to_cell(pathways)  # (B, 1, d)
-        tokens = tokens + self.from_pathways(self.broadcast @ pathways) + self.from_cell(cell)
+        pathway_attn = None
+        if self.pathway is not None:
+            tokens, pathway_attn = self.pathway(tokens)
+        if self.cell is not None:
+            tokens = self.cell(tokens)
         if self.recording:
-            self._record(torch.stack(species_attn).mean(dim=(0, 2)), pathway_attn.mean(dim=1))
+            self._record(species_attn, pathway_attn)
         return self.head(tokens).squeeze(-1) + self.species_shift
 
-    def _record(self, species_attn: torch.Tensor, pathway_attn: torch.Tensor) -> None:
-        species_attn, pathway_attn = species_attn.detach(), pathway_attn.detach()
-        if self.species_attention_sum is None:
-            self.species_attention_sum, self.pathway_attention_sum = species_attn, pathway_attn
-        else:
-            self.species_attention_sum = self.species_attention_sum + species_attn
-            self.pathway_attention_sum = self.pathway_attention_sum + pathway_attn
+    def dense_attention(self, attn: torch.Tensor) -> torch.Tensor:
+        """(B, H, S, 1+K) attention of one layer -> dense (B, S, S) mean over heads, null dropped."""
+        layer = self.molecular[0]
+        b = attn.shape[0]
+        s = self.n_species
+        dense = torch.zeros(b, s, s + 2, dtype=attn.dtype)
+        index = layer.table.unsqueeze(0).expand(b, -1, -1)
+        dense.scatter_add_(2, index, attn.mean(dim=1))
+        return dense[:, :, :s]
+
+    def _record(self, species_attn: list[torch.Tensor], pathway_attn: torch.Tensor | None) -> None:
+        if species_attn:
+            dense = torch.stack([self.dense_attention(a.detach()) for a in species_attn]).mean(dim=0)
+            self.species_attention_sum = dense if self.species_attention_sum is None \
+                else self.species_attention_sum + dense
+        if pathway_attn is not None:
+            pw = pathway_attn.detach()
+            self.pathway_attention_sum = pw if self.pathway_attention_sum is None else self.pathway_attention_sum + pw
         self.records += 1
+
+
+class DenseMLPCorrection(nn.Module):
+    """The correction of a standard universal differential equation: one dense MLP from the
+    whole state, the stimuli and the perturbations to a shift of every species."""
+
+    def __init__(self, n_species: int, n_inputs: int, *, hidden: int = 64, depth: int = 2):
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = 3 * n_species + n_inputs
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), nn.GELU()]
+            width = hidden
+        last = nn.Linear(width, n_species)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        self.net = nn.Sequential(*layers, last)
+        self.species_shift = nn.Parameter(torch.zeros(n_species))
+
+    def forward(self, y: torch.Tensor, stimuli: torch.Tensor, inhibit: torch.Tensor,
+                knockdown: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([y, inhibit, knockdown, stimuli], dim=-1)) + self.species_shift

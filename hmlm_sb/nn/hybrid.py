@@ -1,59 +1,125 @@
-"""Backbone ODE plus hierarchical attention correction, integrated by exponential time differencing."""
+"""Backbone ODE plus a learned correction, integrated by exponential time differencing.
+
+The same hybrid serves the HMLM (sparse attention correction,
+:class:`hmlm_sb.nn.hierarchy.HierarchicalCorrection`) and ``ude-mlp`` (a dense MLP,
+:class:`hmlm_sb.nn.hierarchy.DenseMLPCorrection`)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
 from hmlm_sb.network import Network
-from hmlm_sb.nn.hierarchy import HierarchicalCorrection, hop_classes
+from hmlm_sb.nn.hierarchy import SCALES, DenseMLPCorrection, HierarchicalCorrection, candidate_table
 from hmlm_sb.nn.netflux import CompiledNetwork, NetfluxRHS, compile_network, etd_solve, hermite
 
 UNASSIGNED_PATHWAY = "(unassigned)"
+ALL_CANDIDATES_UP_TO = 400  # "auto" candidates: every species up to this size, else 2 hops
+
+
+@dataclass
+class Perturbation:
+    """A batch of conditions as the hybrid sees them: stimuli (B, I), inhibit and knockdown (B, S)."""
+
+    stimuli: torch.Tensor
+    inhibit: torch.Tensor
+    knockdown: torch.Tensor
+
+    @classmethod
+    def of(cls, stimuli, inhibit=None, knockdown=None, n_species: int = 0) -> "Perturbation":
+        stim = torch.as_tensor(np.asarray(stimuli, dtype=np.float32))
+        ones = np.ones((stim.shape[0], n_species), dtype=np.float32)
+
+        def table(x) -> torch.Tensor:
+            return torch.as_tensor(np.asarray(ones if x is None else x, dtype=np.float32).reshape(ones.shape))
+
+        return cls(stim, table(inhibit), table(knockdown))
+
+    @property
+    def inhibited(self) -> bool:
+        return bool((self.inhibit != 1).any())
 
 
 class HybridODE(nn.Module):
-    """dy/dt = (ymax * OR(prior rules) + correction - y) / tau.
+    """dy/dt = (knockdown * (ymax * OR(prior rules on y * inhibit) + correction) - y) / tau.
 
-    The correction reads, per species, its state, the backbone's pull ``target - y`` and the
-    stimulus on it, and shifts the species' target activity (activity units, so species of
-    very different tau need corrections of similar size)."""
+    The attention correction reads, per species, its state, its state as its targets read
+    it (``y * inhibit``), the backbone's pull ``target - y``, the stimulus on it and its
+    knockdown; the MLP correction reads the whole state, stimuli and perturbations. The
+    correction shifts the species' target activity (``shift_units="activity"``) or is added
+    to dy/dt (``"rate"``)."""
 
-    def __init__(self, compiled: CompiledNetwork, correction: HierarchicalCorrection | None,
-                 stimulus_to_species: np.ndarray):
+    def __init__(self, compiled: CompiledNetwork, correction: nn.Module | None, stimulus_to_species: np.ndarray):
         super().__init__()
         self.backbone = NetfluxRHS(compiled)
         self.correction = correction
         self.register_buffer("stimulus_to_species", torch.tensor(stimulus_to_species, dtype=torch.float32))
 
-    def simulate(self, y0: torch.Tensor, stimuli: torch.Tensor, grid: np.ndarray, times: np.ndarray,
-                 iterations: int = 3, shift_units: str = "activity",
-                 shift_every_stage: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        """States (len(times), B, S) at ``times`` from an integration on ``grid``, and the
-        mean square of the correction along it."""
-        weights = self.backbone.reaction_weights(stimuli)
-        drive = stimuli @ self.stimulus_to_species  # (B, S)
+    # ---- the vector field ---------------------------------------------------------------------
+    def field(self, cond: Perturbation):
+        """(production(y) = rate * target(y), correction(y) in its own units or None, rate)."""
+        weights = self.backbone.reaction_weights(cond.stimuli)
+        activity = _bind(self.backbone, weights, cond.inhibit if cond.inhibited else None)
+        ymax = _ymax_for(self.backbone, cond.knockdown)
         rate = self.backbone.rate()
-        squares: list[torch.Tensor] = []
-
-        activity = self.backbone.bind(weights)
-        ymax = self.backbone.ymax
+        drive = cond.stimuli @ self.stimulus_to_species
 
         def target(y: torch.Tensor) -> torch.Tensor:
             return ymax * activity(y)
 
+        def correction(y: torch.Tensor) -> torch.Tensor:  # a knocked-down species' whole target shrinks
+            if isinstance(self.correction, DenseMLPCorrection):
+                return cond.knockdown * self.correction(y, cond.stimuli, cond.inhibit, cond.knockdown)
+            features = torch.stack([y, y * cond.inhibit, target(y) - y, drive, cond.knockdown], dim=-1)
+            return cond.knockdown * self.correction(features)
+
+        return (lambda y: rate * target(y)), (correction if self.correction is not None else None), rate
+
+    def rate_of_change(self, y: torch.Tensor, cond: Perturbation, part: str = "full",
+                       shift_units: str = "activity") -> torch.Tensor:
+        """dy/dt (``part="full"``) or its learned part (``"correction"``) at states y (B, S)."""
+        if part not in ("full", "correction"):
+            raise ValueError(f"part must be 'full' or 'correction', not {part!r}")
+        production, correction, rate = self.field(cond)
+        learned = torch.zeros_like(y) if correction is None else correction(y)
+        if shift_units == "activity":
+            learned = rate * learned
+        return learned if part == "correction" else production(y) + learned - rate * y
+
+    def simulate(self, y0: torch.Tensor, cond: Perturbation, grid: np.ndarray, times: np.ndarray,
+                 iterations: int = 3, shift_units: str = "activity",
+                 shift_every_stage: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """States (len(times), B, S) at ``times`` from an integration on ``grid``, and the
+        mean square of the correction (in its own units) along it."""
+        production, correction, rate = self.field(cond)
+        squares: list[torch.Tensor] = []
+
         def shift(y: torch.Tensor) -> torch.Tensor:
-            out = self.correction(torch.stack([y, target(y) - y, drive], dim=-1))
+            out = correction(y)
             squares.append((out ** 2).mean())
-            # "activity": a shift of the species' target activity; "rate": added to dy/dt
             return rate * out if shift_units == "activity" else out
 
-        states, slopes = etd_solve(lambda y: rate * target(y), shift if self.correction is not None else None,
-                                   rate, y0, grid, iterations, shift_every_stage)
+        states, slopes = etd_solve(production, shift if correction is not None else None, rate, y0, grid,
+                                   iterations, shift_every_stage)
         penalty = torch.stack(squares).mean() if squares else torch.zeros(())
         return hermite(grid, states, slopes, times), penalty
 
 
+def _bind(backbone: NetfluxRHS, weights: torch.Tensor, inhibit: torch.Tensor | None):
+    """The contract's ``NetfluxRHS.bind(weights, inhibit)``."""
+    return backbone.bind(weights) if inhibit is None else backbone.bind(weights, inhibit)
+
+
+def _ymax_for(backbone: NetfluxRHS, knockdown: torch.Tensor) -> torch.Tensor:
+    """The contract's ``NetfluxRHS.ymax_for(knockdown)`` (B, S)."""
+    if hasattr(backbone, "ymax_for"):
+        return backbone.ymax_for(knockdown)
+    return backbone.ymax * knockdown
+
+
+# ---- building ----------------------------------------------------------------------------------
 def pathway_membership(prior: Network, species: list[str]) -> tuple[np.ndarray, list[str]]:
     """(S, P) membership by the prior's pathways, an extra pathway for unassigned species."""
     names = [p for p in prior.pathways if any(m in species for m in prior.pathways[p].members)]
@@ -72,27 +138,6 @@ def pathway_membership(prior: Network, species: list[str]) -> tuple[np.ndarray, 
     return member, names
 
 
-def species_hops(compiled: CompiledNetwork) -> np.ndarray:
-    """Dense (S, S) shortest-path hops (0 = none within 3), ``[target, source]``."""
-    from hmlm_sb.data.topology import topology_prior
-
-    edge_index, sign = compiled.edges
-    hops, _ = topology_prior(edge_index, sign, len(compiled.species)).dense()
-    return hops
-
-
-def pathway_classes(hops: np.ndarray, member: np.ndarray) -> np.ndarray:
-    """(P, P) classes between pathways from species paths: best hop between any members."""
-    n_p = member.shape[1]
-    out = np.zeros((n_p, n_p), dtype=np.int64)
-    hop_or_big = np.where(hops > 0, hops, 99)
-    for a in range(n_p):
-        for b in range(n_p):
-            best = hop_or_big[np.ix_(member[:, a], member[:, b])].min(initial=99)
-            out[a, b] = best if best < 99 else 0
-    return hop_classes(out)
-
-
 def stimulus_targets(prior: Network, species: list[str], inputs: list[str]) -> np.ndarray:
     """(I, S): 1 where stimulus column i's input reaction produces species s."""
     index = {s: i for i, s in enumerate(species)}
@@ -105,13 +150,35 @@ def stimulus_targets(prior: Network, species: list[str], inputs: list[str]) -> n
     return out
 
 
-def build_hybrid(prior: Network, species: list[str], inputs: list[str], *, dim: int, heads: int,
-                 layers: int, use_correction: bool = True) -> tuple[HybridODE, list[str]]:
+def candidate_hops(candidates: str | int, n_species: int) -> int | None:
+    """"all" -> None (every species), an int or "2" -> hops, "auto" -> all up to
+    :data:`ALL_CANDIDATES_UP_TO` species, else 2 hops."""
+    if candidates == "auto":
+        return None if n_species <= ALL_CANDIDATES_UP_TO else 2
+    if candidates == "all":
+        return None
+    hops = int(candidates)
+    if hops < 1:
+        raise ValueError(f"candidate hops must be >= 1, got {candidates!r}")
+    return hops
+
+
+def build_hybrid(prior: Network, species: list[str], inputs: list[str], *, correction: str = "attention",
+                 dim: int = 16, heads: int = 2, layers: int = 1, scales: tuple[str, ...] = SCALES,
+                 candidates: str | int = "auto", hidden: int = 64, depth: int = 2
+                 ) -> tuple[HybridODE, list[str], np.ndarray | None]:
+    """(hybrid, pathway names, candidate table or None). ``correction``: "attention", "mlp"
+    or "none" (the backbone alone)."""
     compiled = compile_network(prior, species, inputs)
     member, names = pathway_membership(prior, species)
-    correction = None
-    if use_correction:
-        hops = species_hops(compiled)
-        correction = HierarchicalCorrection(hop_classes(hops), member, dim=dim, heads=heads, layers=layers,
-                                            pathway_classes=pathway_classes(hops, member))
-    return HybridODE(compiled, correction, stimulus_targets(prior, species, inputs)), names
+    module: nn.Module | None = None
+    table = None
+    if correction == "attention":
+        edge_index, _ = compiled.edges
+        table = candidate_table(edge_index, len(species), candidate_hops(candidates, len(species)))
+        module = HierarchicalCorrection(table, member, dim=dim, heads=heads, layers=layers, scales=scales)
+    elif correction == "mlp":
+        module = DenseMLPCorrection(len(species), len(inputs), hidden=hidden, depth=depth)
+    elif correction != "none":
+        raise ValueError(f"correction must be 'attention', 'mlp' or 'none', not {correction!r}")
+    return HybridODE(compiled, module, stimulus_targets(prior, species, inputs)), names, table

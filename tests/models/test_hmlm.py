@@ -1,17 +1,14 @@
-"""The HMLM: its differentiable prior ODE, integrator, attention and training."""
+"""The HMLM's differentiable prior ODE and integrator (the correction and training: test_hmlm_correction.py)."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 from hmlm_sb.logic import parse_expr
-from hmlm_sb.models.hmlm import HMLM
-from hmlm_sb.nn.hierarchy import HOP_BIAS_INIT, hop_classes
-from hmlm_sb.nn.hybrid import build_hybrid, pathway_membership
+from hmlm_sb.nn.hybrid import pathway_membership
 from hmlm_sb.nn.netflux import NetfluxRHS, compile_network, dnf, etd_solve, extend_grid, hermite, model_grid
 from hmlm_sb.sim import netflux_ode
-from tests.models.tiny import tiny_dataset, tiny_network
+from tests.models.tiny import tiny_network
 
 
 def test_dnf_pushes_negation_down_and_distributes():
@@ -72,12 +69,6 @@ def test_hermite_hits_the_grid_and_stays_between_end_points():
     assert 0.0 <= got[1] <= 1.0 and 0.5 <= got[3] <= 1.0
 
 
-def test_attention_prior_orders_hop_classes():
-    assert HOP_BIAS_INIT[1] > HOP_BIAS_INIT[2] > HOP_BIAS_INIT[3] > HOP_BIAS_INIT[0]
-    classes = hop_classes(np.array([[0, 1, 3], [2, 0, 0], [0, 5, 1]]))
-    np.testing.assert_array_equal(classes, [[4, 1, 3], [2, 4, 0], [0, 3, 4]])
-
-
 def test_every_species_belongs_to_a_pathway():
     network = tiny_network()
     species = list(network.species) + ["orphan"]
@@ -85,59 +76,3 @@ def test_every_species_belongs_to_a_pathway():
     assert member.shape == (len(species), len(names))
     assert member.any(axis=1).all()
     assert names[-1] == "(unassigned)" and member[-1, -1]
-
-
-def test_hybrid_starts_as_the_prior_ode():
-    observed, _, prior, _ = tiny_dataset()
-    torch.manual_seed(0)
-    with_correction, _ = build_hybrid(prior, observed.species, observed.inputs, dim=8, heads=2, layers=1)
-    without, _ = build_hybrid(prior, observed.species, observed.inputs, dim=8, heads=2, layers=1,
-                              use_correction=False)
-    y0 = torch.tensor(observed.initial, dtype=torch.float32)
-    stim = torch.tensor(observed.stimuli, dtype=torch.float32)
-    grid = model_grid(0.0, float(observed.times[-1]), 10)
-    with torch.no_grad():
-        a, penalty = with_correction.simulate(y0, stim, grid, observed.times)
-        b, _ = without.simulate(y0, stim, grid, observed.times)
-    torch.testing.assert_close(a, b)
-    assert float(penalty) == 0.0
-
-
-@pytest.fixture(scope="module")
-def trained() -> HMLM:
-    observed, _, prior, _ = tiny_dataset()
-    return HMLM(dim=8, heads=2, n_steps=10, max_epochs=40, patience=40, threads=1).fit(observed, prior, seed=0)
-
-
-def test_training_beats_the_prior_with_published_parameters(trained):
-    observed, truth, prior, _ = tiny_dataset()
-    untrained = HMLM(dim=8, heads=2, n_steps=10, max_epochs=0, threads=1).fit(observed, prior, seed=0)
-    before = np.mean((untrained.predict(observed.stimuli, observed.initial, observed.times) - truth.values) ** 2)
-    after = np.mean((trained.predict(observed.stimuli, observed.initial, observed.times) - truth.values) ** 2)
-    assert after < 0.7 * before
-    assert trained.history_["epochs"] == 40 and trained.history_["best_val"] < untrained.history_["best_val"]
-
-
-def test_prediction_starts_at_the_initial_state(trained):
-    observed, _, _, _ = tiny_dataset()
-    pred = trained.predict(observed.stimuli, observed.initial, np.array([observed.times[0], 3.0]))
-    np.testing.assert_allclose(pred[:, 0], observed.initial, atol=1e-6)
-
-
-def test_crosstalk_is_attention_rows_summing_to_one(trained):
-    observed, _, prior, _ = tiny_dataset()
-    species = trained.crosstalk("TGFB")
-    assert species.shape == (len(observed.species),) * 2
-    np.testing.assert_allclose(species.sum(axis=1), 1.0, atol=1e-5)
-    pathways = trained.pathway_crosstalk()
-    assert pathways.shape == (len(trained.pathways_),) * 2
-    assert set(trained.pathways_) == set(prior.pathways)
-    assert not np.allclose(trained.crosstalk("control"), trained.crosstalk("combined"))
-    with pytest.raises(KeyError):
-        trained.crosstalk("no such condition")
-
-
-def test_without_correction_there_is_no_crosstalk():
-    observed, _, prior, _ = tiny_dataset()
-    model = HMLM(use_correction=False, n_steps=8, max_epochs=3, threads=1).fit(observed, prior)
-    assert model.crosstalk() is None
