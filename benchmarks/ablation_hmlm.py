@@ -32,6 +32,8 @@ VARIANTS = {
     "hmlm species": ("hmlm", {"scales": "species"}),
     "hmlm pathway+cell (no species attention)": ("hmlm", {"scales": "pathway,cell"}),
     "hmlm no attention (own features only)": ("hmlm", {"scales": "none"}),
+    "hmlm without pair logits": ("hmlm", {"pair_logits": False}),
+    "hmlm 2-hop candidates": ("hmlm", {"candidates": "2"}),
     "ude-mlp": ("ude-mlp", {}),
     "backbone only": ("hmlm", {"use_correction": False}),
     "interp": ("interp", {}),

@@ -54,8 +54,7 @@ class HybridModel(DynamicsModel):
         self.prior_y0_ = prior_initial_state(prior, list(train.species))
         self.stimuli_ = train.stimuli.copy()
         self.initial_ = self._initial(train.initial)
-        self.inhibit_ = _perturbation(train, "inhibit")
-        self.knockdown_ = _perturbation(train, "knockdown")
+        self.inhibit_, self.knockdown_ = train.inhibit.copy(), train.knockdown.copy()
         self.times_ = train.times.copy()
         self.fingerprint_ = prior.fingerprint()
         self.grid_ = model_grid(self.t0_, float(train.times[-1]), self.n_steps, self.grid_power)
@@ -127,7 +126,7 @@ class HMLM(HybridModel):
     name: ClassVar[str] = "hmlm"
 
     def __init__(self, dim: int = 16, heads: int = 2, layers: int = 1,
-                 scales: str = "species,pathway,cell", candidates: str = "auto",
+                 scales: str = "species,pathway,cell", candidates: str = "auto", pair_logits: bool = True,
                  n_steps: int = 30, grid_power: float = 2.0, iterations: int = 3,
                  shift_units: str = "activity", shift_every_stage: bool = False,
                  max_epochs: int = 250, patience: int = 60, lr: float = 0.03,
@@ -155,7 +154,8 @@ class HMLM(HybridModel):
         module, names, _ = build_hybrid(prior, species, inputs,
                                         correction="attention" if self.use_correction else "none",
                                         dim=self.dim, heads=self.heads, layers=self.layers,
-                                        scales=parse_scales(self.scales), candidates=self.candidates)
+                                        scales=parse_scales(self.scales), candidates=self.candidates,
+                                        pair_logits=self.pair_logits)
         return module, names
 
     # ---- the attention view -----------------------------------------------------------------
@@ -216,13 +216,6 @@ def prior_initial_state(prior: Network, species: list[str]) -> np.ndarray:
                      for s in species], dtype=float)
 
 
-def _perturbation(train: Trajectories, name: str) -> np.ndarray:
-    """``train.inhibit`` / ``train.knockdown`` (C, S), all ones where the data carry none."""
-    value = getattr(train, name, None)
-    shape = (len(train.conditions), len(train.species))
-    return np.ones(shape) if value is None else np.asarray(value, dtype=float).reshape(shape)
-
-
 def _set_threads(threads: int | None) -> None:
     import torch
 
@@ -240,7 +233,7 @@ def train_hybrid(model: HybridModel, train: Trajectories, rng: np.random.Generat
 
     module = model.module_
     values = np.nan_to_num(train.values)
-    entries = train.observed[:, :, None] & np.isfinite(train.values)
+    entries = train.measured.copy()
     entries[:, train.times <= train.times[0], :] = False  # the initial state is given
     held_out = entries & (rng.random(entries.shape) < model.val_fraction)
     if held_out.sum() == 0 or held_out.sum() == entries.sum():
@@ -256,8 +249,8 @@ def train_hybrid(model: HybridModel, train: Trajectories, rng: np.random.Generat
     fast = list(module.backbone.parameters())
     groups = [{"params": fast, "lr": model.lr, "weight_decay": 0.0}]
     if module.correction is not None:
-        fast.append(module.correction.species_shift)
-        slow = [p for n, p in module.correction.named_parameters() if n != "species_shift"]
+        fast += [p for n, p in module.correction.named_parameters() if _is_fast(n)]
+        slow = [p for n, p in module.correction.named_parameters() if not _is_fast(n)]
         groups.append({"params": slow, "lr": model.lr_correction, "weight_decay": model.weight_decay})
     optimiser = torch.optim.AdamW(groups)
     start = {k: v.detach().clone() for k, v in module.backbone.named_parameters()}
@@ -294,6 +287,11 @@ def train_hybrid(model: HybridModel, train: Trajectories, rng: np.random.Generat
     module.load_state_dict(best_state)
     history.update(best_epoch=best_epoch, best_val=best_val, epochs=len(history["train"]))
     return history
+
+
+def _is_fast(name: str) -> bool:
+    """Per-species and per-pair parameters learn at the backbone's rate."""
+    return name == "species_shift" or name.endswith("pair_logit")
 
 
 def _snapshot(module) -> dict[str, Any]:

@@ -25,22 +25,32 @@ import math
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 SCALES = ("species", "pathway", "cell")
 PAD_LOGIT = -1e4
+CHECKPOINT_PAIRS = 50_000  # candidate pairs above which the attention is recomputed in backward
 TOKEN_FEATURES = 5  # y, y * inhibit, pull, drive, knockdown
 
 
-def sparsemax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
+def sparsemax(logits: torch.Tensor, dim: int = -1, iterations: int = 24) -> torch.Tensor:
     """Euclidean projection of ``logits`` onto the simplex along ``dim`` (Martins & Astudillo
-    2016): like softmax, but most entries are exactly zero."""
+    2016): like softmax, but most entries are exactly zero.
+
+    The threshold tau (``sum(max(z - tau, 0)) = 1``) is bracketed by bisection without
+    autograd (cheaper than sorting on CPU); tau is then recomputed in closed form from the
+    support, so values and gradients are those of exact sparsemax."""
     z = logits.transpose(dim, -1)
-    z_sorted, _ = torch.sort(z, dim=-1, descending=True)
-    k = torch.arange(1, z.shape[-1] + 1, dtype=z.dtype, device=z.device)
-    cumsum = z_sorted.cumsum(dim=-1)
-    support = (1 + k * z_sorted) > cumsum
-    k_max = support.sum(dim=-1, keepdim=True).clamp(min=1)
-    tau = (cumsum.gather(-1, k_max - 1) - 1) / k_max.to(z.dtype)
+    with torch.no_grad():
+        hi = z.max(dim=-1, keepdim=True).values
+        lo = hi - 1
+        for _ in range(iterations):
+            mid = (lo + hi) / 2
+            enough = (z - mid).clamp(min=0).sum(dim=-1, keepdim=True) >= 1
+            lo = torch.where(enough, mid, lo)
+            hi = torch.where(enough, hi, mid)
+        support = (z > lo).to(z.dtype)
+    tau = ((z * support).sum(dim=-1, keepdim=True) - 1) / support.sum(dim=-1, keepdim=True).clamp(min=1)
     return torch.clamp(z - tau, min=0).transpose(dim, -1)
 
 
@@ -54,11 +64,13 @@ def parse_scales(scales: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(s for s in SCALES if s in items)
 
 
-def candidate_table(edge_index: np.ndarray, n_species: int, hops: int | None) -> np.ndarray:
+def candidate_table(edge_index: np.ndarray, n_species: int, hops: int | None,
+                    limit: int | None = None) -> np.ndarray:
     """(S, K) candidate sources per target, padded with ``n_species``; ``hops`` None = every
     other species, else species within ``hops`` steps of the target in the prior graph taken
     as undirected (hidden edges were removed from it, so their sources are often near, not
-    adjacent). The target itself is never its own candidate."""
+    adjacent), nearest first, at most ``limit`` per target. A target is never its own
+    candidate."""
     if hops is None:
         table = np.array([[j for j in range(n_species) if j != i] for i in range(n_species)], dtype=np.int64)
         return table.reshape(n_species, max(n_species - 1, 0))
@@ -69,11 +81,12 @@ def candidate_table(edge_index: np.ndarray, n_species: int, hops: int | None) ->
             neighbours[int(src)].add(int(dst))
     rows = []
     for i in range(n_species):
-        reached, frontier = {i}, {i}
+        reached, frontier, row = {i}, {i}, []
         for _ in range(hops):
             frontier = {j for f in frontier for j in neighbours[f]} - reached
             reached |= frontier
-        rows.append(sorted(reached - {i}))
+            row += sorted(frontier)
+        rows.append(row[:limit] if limit else row)
     width = max([len(r) for r in rows] + [1])
     table = np.full((n_species, width), n_species, dtype=np.int64)
     for i, row in enumerate(rows):
@@ -82,9 +95,12 @@ def candidate_table(edge_index: np.ndarray, n_species: int, hops: int | None) ->
 
 
 class SparseSourceAttention(nn.Module):
-    """Multi-head sparsemax attention of each target over its candidate sources and a null."""
+    """Multi-head sparsemax attention of each target over its candidate sources and a null.
 
-    def __init__(self, dim: int, heads: int, candidates: np.ndarray):
+    With every species a candidate the logits are one dense product (fast for a few hundred
+    species); otherwise keys and values are gathered per candidate pair (linear in pairs)."""
+
+    def __init__(self, dim: int, heads: int, candidates: np.ndarray, pair_logits: bool = True):
         super().__init__()
         self.heads, self.head_dim = heads, max(1, dim // heads)
         inner = self.heads * self.head_dim
@@ -95,27 +111,50 @@ class SparseSourceAttention(nn.Module):
         self.out = nn.Linear(inner, dim)
         self.null_key = nn.Parameter(torch.zeros(heads, self.head_dim))
         n_species = candidates.shape[0]
-        # column 0 is the null source; padding (index n_species + 1) gets PAD_LOGIT
-        table = np.concatenate([np.full((n_species, 1), n_species, dtype=np.int64),
-                                np.where(candidates >= n_species, n_species + 1, candidates)], axis=1)
-        self.register_buffer("table", torch.as_tensor(table))
-        self.register_buffer("padding", torch.as_tensor(table == n_species + 1))
+        # a learned logit per (target, candidate) pair, starting at zero: which sources a
+        # target reads, learnable directly (the context term q.k modulates it per condition)
+        self.pair_logit = nn.Parameter(torch.zeros(n_species, 1 + candidates.shape[1])) if pair_logits else None
+        self.dense = candidates.shape[1] == n_species - 1 and bool((candidates < n_species).all())
+        if self.dense:  # column 0 the null source, column 1 + j species j; no self-reading
+            table = np.concatenate([np.full((n_species, 1), n_species), np.tile(np.arange(n_species), (n_species, 1))],
+                                   axis=1)
+            padding = np.concatenate([np.zeros((n_species, 1), dtype=bool), np.eye(n_species, dtype=bool)], axis=1)
+            if self.pair_logit is not None:
+                self.pair_logit = nn.Parameter(torch.zeros(n_species, 1 + n_species))
+        else:  # column 0 the null source; padding (index n_species + 1) gets PAD_LOGIT
+            table = np.concatenate([np.full((n_species, 1), n_species, dtype=np.int64),
+                                    np.where(candidates >= n_species, n_species + 1, candidates)], axis=1)
+            padding = table == n_species + 1
+        self.register_buffer("table", torch.as_tensor(table, dtype=torch.int64))
+        self.register_buffer("padding", torch.as_tensor(padding))
 
     def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """tokens (B, S, d) -> (updated tokens, attention (B, H, S, 1 + K) over [null, cand])."""
+        """tokens (B, S, d) -> (updated tokens, attention (B, H, S, 1 + K) over ``table``'s columns)."""
         b, s, _ = tokens.shape
         x = self.norm(tokens)
-        q = self.query(x).view(b, s, self.heads, self.head_dim)
-        k = self.key(x).view(b, s, self.heads, self.head_dim)
-        v = self.value(x).view(b, s, self.heads, self.head_dim)
-        k = torch.cat([k, self.null_key.expand(b, 1, -1, -1), torch.zeros_like(k[:, :1])], dim=1)
-        v = torch.cat([v, torch.zeros_like(v[:, :2])], dim=1)  # null and padding carry nothing
-        k_c, v_c = k[:, self.table], v[:, self.table]  # (B, S, 1+K, H, hd)
-        logits = torch.einsum("bshd,bskhd->bhsk", q, k_c) / math.sqrt(self.head_dim)
-        logits = logits.masked_fill(self.padding, PAD_LOGIT)
-        attn = sparsemax(logits, dim=-1)
-        message = torch.einsum("bhsk,bskhd->bshd", attn, v_c).reshape(b, s, -1)
-        return tokens + self.out(message), attn
+        q = self.query(x).view(b, s, self.heads, self.head_dim).transpose(1, 2)  # (B, H, S, hd)
+        k = self.key(x).view(b, s, self.heads, self.head_dim).transpose(1, 2)
+        v = self.value(x).view(b, s, self.heads, self.head_dim).transpose(1, 2)
+        scale = 1 / math.sqrt(self.head_dim)
+        null = (q * self.null_key.view(1, self.heads, 1, -1)).sum(-1, keepdim=True) * scale
+        if self.dense:
+            logits = torch.cat([null, q @ k.transpose(-1, -2) * scale], dim=-1)
+            attn = sparsemax(self._masked(logits), dim=-1)
+            message = attn[..., 1:] @ v
+        else:
+            index = self.table[:, 1:]
+            k = torch.cat([k, torch.zeros_like(k[:, :, :2])], dim=2)  # null and padding slots
+            v = torch.cat([v, torch.zeros_like(v[:, :, :2])], dim=2)
+            k_c, v_c = k[:, :, index], v[:, :, index]  # (B, H, S, K, hd)
+            logits = torch.cat([null, (q.unsqueeze(-2) * k_c).sum(-1) * scale], dim=-1)
+            attn = sparsemax(self._masked(logits), dim=-1)
+            message = (attn[..., 1:].unsqueeze(-1) * v_c).sum(-2)
+        return tokens + self.out(message.transpose(1, 2).reshape(b, s, -1)), attn
+
+    def _masked(self, logits: torch.Tensor) -> torch.Tensor:
+        if self.pair_logit is not None:
+            logits = logits + self.pair_logit
+        return logits.masked_fill(self.padding, PAD_LOGIT)
 
 
 class PathwayScale(nn.Module):
@@ -155,14 +194,15 @@ class HierarchicalCorrection(nn.Module):
     per-species correction of its own features only)."""
 
     def __init__(self, candidates: np.ndarray, membership: np.ndarray, *, dim: int = 16, heads: int = 2,
-                 layers: int = 1, scales: tuple[str, ...] = SCALES, token_features: int = TOKEN_FEATURES):
+                 layers: int = 1, scales: tuple[str, ...] = SCALES, token_features: int = TOKEN_FEATURES,
+                 pair_logits: bool = True):
         super().__init__()
         n_species = membership.shape[0]
         self.scales = tuple(scales)
         self.embed = nn.Parameter(torch.randn(n_species, dim) * 0.1)
         self.read_in = nn.Sequential(nn.Linear(token_features, dim), nn.GELU(), nn.Linear(dim, dim))
         n_layers = layers if "species" in self.scales else 0
-        self.molecular = nn.ModuleList(SparseSourceAttention(dim, heads, candidates) for _ in range(n_layers))
+        self.molecular = nn.ModuleList(SparseSourceAttention(dim, heads, candidates, pair_logits) for _ in range(n_layers))
         self.pathway = PathwayScale(dim, heads, membership) if "pathway" in self.scales else None
         self.cell = CellScale(dim) if "cell" in self.scales else None
         self.head = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, 1))
@@ -184,7 +224,11 @@ class HierarchicalCorrection(nn.Module):
         tokens = self.read_in(features) + self.embed
         species_attn = []
         for layer in self.molecular:
-            tokens, attn = layer(tokens)
+            if tokens.requires_grad and layer.table.numel() > CHECKPOINT_PAIRS:
+                # recompute in the backward pass: memory per integrator step stays O(S * d)
+                tokens, attn = checkpoint(layer, tokens, use_reentrant=False)
+            else:
+                tokens, attn = layer(tokens)
             species_attn.append(attn)
         pathway_attn = None
         if self.pathway is not None:

@@ -17,6 +17,7 @@ from hmlm_sb.nn.netflux import CompiledNetwork, NetfluxRHS, compile_network, etd
 
 UNASSIGNED_PATHWAY = "(unassigned)"
 ALL_CANDIDATES_UP_TO = 400  # "auto" candidates: every species up to this size, else 2 hops
+MAX_CANDIDATES = 64  # per target, nearest first, when candidates are k hops
 
 
 @dataclass
@@ -61,8 +62,8 @@ class HybridODE(nn.Module):
     def field(self, cond: Perturbation):
         """(production(y) = rate * target(y), correction(y) in its own units or None, rate)."""
         weights = self.backbone.reaction_weights(cond.stimuli)
-        activity = _bind(self.backbone, weights, cond.inhibit if cond.inhibited else None)
-        ymax = _ymax_for(self.backbone, cond.knockdown)
+        activity = self.backbone.bind(weights, cond.inhibit if cond.inhibited else None)
+        ymax = self.backbone.ymax_for(cond.knockdown)
         rate = self.backbone.rate()
         drive = cond.stimuli @ self.stimulus_to_species
 
@@ -105,18 +106,6 @@ class HybridODE(nn.Module):
                                    iterations, shift_every_stage)
         penalty = torch.stack(squares).mean() if squares else torch.zeros(())
         return hermite(grid, states, slopes, times), penalty
-
-
-def _bind(backbone: NetfluxRHS, weights: torch.Tensor, inhibit: torch.Tensor | None):
-    """The contract's ``NetfluxRHS.bind(weights, inhibit)``."""
-    return backbone.bind(weights) if inhibit is None else backbone.bind(weights, inhibit)
-
-
-def _ymax_for(backbone: NetfluxRHS, knockdown: torch.Tensor) -> torch.Tensor:
-    """The contract's ``NetfluxRHS.ymax_for(knockdown)`` (B, S)."""
-    if hasattr(backbone, "ymax_for"):
-        return backbone.ymax_for(knockdown)
-    return backbone.ymax * knockdown
 
 
 # ---- building ----------------------------------------------------------------------------------
@@ -165,7 +154,7 @@ def candidate_hops(candidates: str | int, n_species: int) -> int | None:
 
 def build_hybrid(prior: Network, species: list[str], inputs: list[str], *, correction: str = "attention",
                  dim: int = 16, heads: int = 2, layers: int = 1, scales: tuple[str, ...] = SCALES,
-                 candidates: str | int = "auto", hidden: int = 64, depth: int = 2
+                 candidates: str | int = "auto", pair_logits: bool = True, hidden: int = 64, depth: int = 2
                  ) -> tuple[HybridODE, list[str], np.ndarray | None]:
     """(hybrid, pathway names, candidate table or None). ``correction``: "attention", "mlp"
     or "none" (the backbone alone)."""
@@ -175,8 +164,9 @@ def build_hybrid(prior: Network, species: list[str], inputs: list[str], *, corre
     table = None
     if correction == "attention":
         edge_index, _ = compiled.edges
-        table = candidate_table(edge_index, len(species), candidate_hops(candidates, len(species)))
-        module = HierarchicalCorrection(table, member, dim=dim, heads=heads, layers=layers, scales=scales)
+        table = candidate_table(edge_index, len(species), candidate_hops(candidates, len(species)), MAX_CANDIDATES)
+        module = HierarchicalCorrection(table, member, dim=dim, heads=heads, layers=layers, scales=scales,
+                                        pair_logits=pair_logits)
     elif correction == "mlp":
         module = DenseMLPCorrection(len(species), len(inputs), hidden=hidden, depth=depth)
     elif correction != "none":

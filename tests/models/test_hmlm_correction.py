@@ -2,7 +2,6 @@
 (deterministic, epochs only), perturbations, partial readouts and rate Jacobians."""
 from __future__ import annotations
 
-import inspect
 import time
 
 import numpy as np
@@ -13,7 +12,7 @@ from hmlm_sb.models.hmlm import HMLM
 from hmlm_sb.models.ude_mlp import UDEMLP
 from hmlm_sb.nn.hierarchy import candidate_table, parse_scales, sparsemax
 from hmlm_sb.nn.hybrid import Perturbation, build_hybrid
-from hmlm_sb.nn.netflux import NetfluxRHS, model_grid
+from hmlm_sb.nn.netflux import model_grid
 from tests.models.tiny import copy_of, tiny_dataset
 
 SMALL = dict(dim=8, heads=2, n_steps=8, iterations=2, max_epochs=12, patience=12, threads=1)
@@ -207,8 +206,6 @@ def test_knockdown_shrinks_the_species(cls, params):
     assert knocked[:, -1, s].max() < 0.5 * base[:, -1, s].max()
 
 
-@pytest.mark.skipif("inhibit" not in inspect.signature(NetfluxRHS.bind).parameters,
-                    reason="NetfluxRHS.bind(weights, inhibit) lands with the model contract")
 @pytest.mark.parametrize("cls,params", [(HMLM, SMALL), (UDEMLP, dict(hidden=16, n_steps=8, iterations=2,
                                                                      max_epochs=5, patience=5))])
 def test_inhibition_silences_what_targets_read(cls, params):
