@@ -125,7 +125,7 @@ class HMLM(HybridModel):
 
     name: ClassVar[str] = "hmlm"
 
-    def __init__(self, dim: int = 16, heads: int = 2, layers: int = 1,
+    def __init__(self, dim: int = 16, heads: int = 4, layers: int = 1,
                  scales: str = "species,pathway,cell", candidates: str = "auto", pair_logits: bool = True,
                  n_steps: int = 30, grid_power: float = 2.0, iterations: int = 3,
                  shift_units: str = "activity", shift_every_stage: bool = False,

@@ -29,26 +29,31 @@ from torch.utils.checkpoint import checkpoint
 
 SCALES = ("species", "pathway", "cell")
 PAD_LOGIT = -1e4
-CHECKPOINT_PAIRS = 50_000  # candidate pairs above which the attention is recomputed in backward
+CHECKPOINT_PAIRS = 100_000  # candidate pairs above which the attention is recomputed in backward
 TOKEN_FEATURES = 5  # y, y * inhibit, pull, drive, knockdown
 
 
-def sparsemax(logits: torch.Tensor, dim: int = -1, iterations: int = 24) -> torch.Tensor:
+def sparsemax(logits: torch.Tensor, dim: int = -1, bisections: int = 10, refinements: int = 3) -> torch.Tensor:
     """Euclidean projection of ``logits`` onto the simplex along ``dim`` (Martins & Astudillo
     2016): like softmax, but most entries are exactly zero.
 
-    The threshold tau (``sum(max(z - tau, 0)) = 1``) is bracketed by bisection without
-    autograd (cheaper than sorting on CPU); tau is then recomputed in closed form from the
-    support, so values and gradients are those of exact sparsemax."""
+    The threshold tau (``sum(max(z - tau, 0)) = 1``) is found without autograd and without
+    sorting (slow on CPU): bisection brackets it from below, then Michelot's fixed point
+    ``tau <- (sum(z > tau) - 1) / #(z > tau)`` climbs to it (monotone, exact once the
+    support is found). tau is recomputed from the support with autograd, so values and
+    gradients are those of sparsemax."""
     z = logits.transpose(dim, -1)
     with torch.no_grad():
         hi = z.max(dim=-1, keepdim=True).values
         lo = hi - 1
-        for _ in range(iterations):
+        for _ in range(bisections):
             mid = (lo + hi) / 2
             enough = (z - mid).clamp(min=0).sum(dim=-1, keepdim=True) >= 1
             lo = torch.where(enough, mid, lo)
             hi = torch.where(enough, hi, mid)
+        for _ in range(refinements):
+            support = (z > lo).to(z.dtype)
+            lo = ((z * support).sum(dim=-1, keepdim=True) - 1) / support.sum(dim=-1, keepdim=True)
         support = (z > lo).to(z.dtype)
     tau = ((z * support).sum(dim=-1, keepdim=True) - 1) / support.sum(dim=-1, keepdim=True).clamp(min=1)
     return torch.clamp(z - tau, min=0).transpose(dim, -1)
@@ -95,61 +100,54 @@ def candidate_table(edge_index: np.ndarray, n_species: int, hops: int | None,
 
 
 class SparseSourceAttention(nn.Module):
-    """Multi-head sparsemax attention of each target over its candidate sources and a null.
+    """Sparsemax attention of each target over its candidate sources and a null source.
 
-    With every species a candidate the logits are one dense product (fast for a few hundred
-    species); otherwise keys and values are gathered per candidate pair (linear in pairs)."""
+    Per head h, target i reads source j with logit ``pair_logit[i, j] + q_i^h k_j^h`` and
+    value ``v_j^h``, all scalars read from the tokens: the pair logit (a learned parameter
+    per candidate pair, starting at zero) says which sources a target reads, the context
+    term modulates it by both states. The message ``sum_j a_ij^h v_j^h`` is a sum of
+    per-source terms (attributable). With every species a candidate the logits are one
+    outer product; otherwise scalars are gathered per candidate pair (linear in pairs)."""
 
     def __init__(self, dim: int, heads: int, candidates: np.ndarray, pair_logits: bool = True):
         super().__init__()
-        self.heads, self.head_dim = heads, max(1, dim // heads)
-        inner = self.heads * self.head_dim
+        self.heads = heads
         self.norm = nn.LayerNorm(dim)
-        self.query = nn.Linear(dim, inner)
-        self.key = nn.Linear(dim, inner)
-        self.value = nn.Linear(dim, inner)
-        self.out = nn.Linear(inner, dim)
-        self.null_key = nn.Parameter(torch.zeros(heads, self.head_dim))
+        self.qkv = nn.Linear(dim, 3 * heads)
+        self.out = nn.Linear(heads, dim)
+        self.null_key = nn.Parameter(torch.zeros(heads, 1, 1))
         n_species = candidates.shape[0]
-        # a learned logit per (target, candidate) pair, starting at zero: which sources a
-        # target reads, learnable directly (the context term q.k modulates it per condition)
-        self.pair_logit = nn.Parameter(torch.zeros(n_species, 1 + candidates.shape[1])) if pair_logits else None
         self.dense = candidates.shape[1] == n_species - 1 and bool((candidates < n_species).all())
         if self.dense:  # column 0 the null source, column 1 + j species j; no self-reading
             table = np.concatenate([np.full((n_species, 1), n_species), np.tile(np.arange(n_species), (n_species, 1))],
                                    axis=1)
             padding = np.concatenate([np.zeros((n_species, 1), dtype=bool), np.eye(n_species, dtype=bool)], axis=1)
-            if self.pair_logit is not None:
-                self.pair_logit = nn.Parameter(torch.zeros(n_species, 1 + n_species))
         else:  # column 0 the null source; padding (index n_species + 1) gets PAD_LOGIT
             table = np.concatenate([np.full((n_species, 1), n_species, dtype=np.int64),
                                     np.where(candidates >= n_species, n_species + 1, candidates)], axis=1)
             padding = table == n_species + 1
         self.register_buffer("table", torch.as_tensor(table, dtype=torch.int64))
         self.register_buffer("padding", torch.as_tensor(padding))
+        self.pair_logit = nn.Parameter(torch.zeros(table.shape, dtype=torch.float32)) if pair_logits else None
 
     def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """tokens (B, S, d) -> (updated tokens, attention (B, H, S, 1 + K) over ``table``'s columns)."""
         b, s, _ = tokens.shape
-        x = self.norm(tokens)
-        q = self.query(x).view(b, s, self.heads, self.head_dim).transpose(1, 2)  # (B, H, S, hd)
-        k = self.key(x).view(b, s, self.heads, self.head_dim).transpose(1, 2)
-        v = self.value(x).view(b, s, self.heads, self.head_dim).transpose(1, 2)
-        scale = 1 / math.sqrt(self.head_dim)
-        null = (q * self.null_key.view(1, self.heads, 1, -1)).sum(-1, keepdim=True) * scale
+        q, k, v = self.qkv(self.norm(tokens)).view(b, s, 3, self.heads).permute(2, 0, 3, 1)  # each (B, H, S)
+        q = q.unsqueeze(-1)
+        null = q * self.null_key
         if self.dense:
-            logits = torch.cat([null, q @ k.transpose(-1, -2) * scale], dim=-1)
+            logits = torch.cat([null, q * k.unsqueeze(-2)], dim=-1)
             attn = sparsemax(self._masked(logits), dim=-1)
-            message = attn[..., 1:] @ v
+            message = (attn[..., 1:] @ v.unsqueeze(-1)).squeeze(-1)
         else:
             index = self.table[:, 1:]
-            k = torch.cat([k, torch.zeros_like(k[:, :, :2])], dim=2)  # null and padding slots
-            v = torch.cat([v, torch.zeros_like(v[:, :, :2])], dim=2)
-            k_c, v_c = k[:, :, index], v[:, :, index]  # (B, H, S, K, hd)
-            logits = torch.cat([null, (q.unsqueeze(-2) * k_c).sum(-1) * scale], dim=-1)
+            k = torch.cat([k, torch.zeros_like(k[..., :2])], dim=-1)  # null and padding slots
+            v = torch.cat([v, torch.zeros_like(v[..., :2])], dim=-1)
+            logits = torch.cat([null, q * k[..., index]], dim=-1)
             attn = sparsemax(self._masked(logits), dim=-1)
-            message = (attn[..., 1:].unsqueeze(-1) * v_c).sum(-2)
-        return tokens + self.out(message.transpose(1, 2).reshape(b, s, -1)), attn
+            message = (attn[..., 1:] * v[..., index]).sum(-1)
+        return tokens + self.out(message.transpose(1, 2)), attn
 
     def _masked(self, logits: torch.Tensor) -> torch.Tensor:
         if self.pair_logit is not None:
@@ -193,7 +191,7 @@ class HierarchicalCorrection(nn.Module):
     species in at least one pathway; ``scales`` the subset of :data:`SCALES` used (none = a
     per-species correction of its own features only)."""
 
-    def __init__(self, candidates: np.ndarray, membership: np.ndarray, *, dim: int = 16, heads: int = 2,
+    def __init__(self, candidates: np.ndarray, membership: np.ndarray, *, dim: int = 16, heads: int = 4,
                  layers: int = 1, scales: tuple[str, ...] = SCALES, token_features: int = TOKEN_FEATURES,
                  pair_logits: bool = True):
         super().__init__()

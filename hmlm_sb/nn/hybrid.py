@@ -153,7 +153,7 @@ def candidate_hops(candidates: str | int, n_species: int) -> int | None:
 
 
 def build_hybrid(prior: Network, species: list[str], inputs: list[str], *, correction: str = "attention",
-                 dim: int = 16, heads: int = 2, layers: int = 1, scales: tuple[str, ...] = SCALES,
+                 dim: int = 16, heads: int = 4, layers: int = 1, scales: tuple[str, ...] = SCALES,
                  candidates: str | int = "auto", pair_logits: bool = True, hidden: int = 64, depth: int = 2
                  ) -> tuple[HybridODE, list[str], np.ndarray | None]:
     """(hybrid, pathway names, candidate table or None). ``correction``: "attention", "mlp"

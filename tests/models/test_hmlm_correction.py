@@ -32,6 +32,29 @@ def test_sparsemax_projects_onto_the_simplex_with_exact_zeros():
     assert torch.isfinite(z.grad).all()
 
 
+def _sorted_sparsemax(z: torch.Tensor) -> torch.Tensor:
+    """The textbook algorithm (sort, cumulative sum), the reference for the sort-free one."""
+    zs, _ = torch.sort(z, dim=-1, descending=True)
+    k = torch.arange(1, z.shape[-1] + 1, dtype=z.dtype)
+    cumsum = zs.cumsum(-1)
+    size = ((1 + k * zs) > cumsum).sum(-1, keepdim=True)
+    return (z - (cumsum.gather(-1, size - 1) - 1) / size).clamp(min=0)
+
+
+@pytest.mark.parametrize("scale", [0.01, 1.0, 30.0])
+def test_sort_free_sparsemax_matches_the_sorted_algorithm(scale):
+    torch.manual_seed(0)
+    z = torch.randn(500, 70) * scale
+    z[:, 60:] = -1e4  # padding as the attention writes it
+    torch.testing.assert_close(sparsemax(z), _sorted_sparsemax(z), atol=1e-5, rtol=0)
+    w = torch.randn(500, 70)
+    a = z.clone().requires_grad_(True)
+    b = z.clone().requires_grad_(True)
+    (sparsemax(a) * w).sum().backward()
+    (_sorted_sparsemax(b) * w).sum().backward()
+    torch.testing.assert_close(a.grad, b.grad, atol=1e-5, rtol=0)
+
+
 def test_candidate_sources_are_all_species_or_k_hops():
     edges = np.array([[0, 1, 2], [1, 2, 3]])  # 0 -> 1 -> 2 -> 3
     everyone = candidate_table(edges, 4, None)
