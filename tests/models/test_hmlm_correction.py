@@ -243,3 +243,32 @@ def test_inhibition_silences_what_targets_read(cls, params):
     assert not np.allclose(inhibited[:, -1, targets], base[:, -1, targets])
     # an inhibited species keeps its own state; its targets read it as zero
     np.testing.assert_allclose(inhibited[:, :, s], base[:, :, s], atol=0.05)
+
+
+def test_gathered_candidates_give_the_dense_attention_and_checkpointing_changes_nothing(monkeypatch):
+    from hmlm_sb.nn import hierarchy
+    from hmlm_sb.nn.hierarchy import HierarchicalCorrection
+
+    n = 7
+    everyone = candidate_table(np.zeros((2, 0), dtype=np.int64), n, None)
+    padded = np.concatenate([everyone, np.full((n, 2), n)], axis=1)  # same sources, gathered path
+    member = np.ones((n, 1), dtype=bool)
+    torch.manual_seed(0)
+    dense = HierarchicalCorrection(everyone, member, dim=8, heads=2)
+    gathered = HierarchicalCorrection(padded, member, dim=8, heads=2)
+    assert dense.molecular[0].dense and not gathered.molecular[0].dense
+    with torch.no_grad():
+        dense.head[-1].weight.normal_()  # a correction that is not zero
+    state = {k: v for k, v in dense.state_dict().items() if "pair_logit" not in k and "table" not in k
+             and "padding" not in k}
+    gathered.load_state_dict(state, strict=False)
+    features = torch.randn(3, n, 5)
+    torch.testing.assert_close(dense(features), gathered(features), atol=1e-5, rtol=0)
+
+    x = features.clone().requires_grad_(True)
+    dense(x).sum().backward()
+    plain = x.grad.clone()
+    monkeypatch.setattr(hierarchy, "CHECKPOINT_PAIRS", 0)
+    x.grad = None
+    dense(x).sum().backward()
+    torch.testing.assert_close(x.grad, plain)
