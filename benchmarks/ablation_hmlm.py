@@ -26,10 +26,10 @@ NETWORKS = {"Rogers2022_snm_1_1_rev4": ("TGFB", "tension"),
             "Zeigler2016_cardiac_fibroblast": ("TGFB", "mechanical"),
             "Kraeutler2010_betaAdrenergic": ("NE", "Fsk")}
 VARIANTS = {
-    "hmlm": ("hmlm", {}),
+    "hmlm species+pathway+cell": ("hmlm", {"scales": "species,pathway,cell"}),
     "hmlm species+pathway": ("hmlm", {"scales": "species,pathway"}),
     "hmlm species+cell": ("hmlm", {"scales": "species,cell"}),
-    "hmlm species": ("hmlm", {"scales": "species"}),
+    "hmlm species (the default)": ("hmlm", {"scales": "species"}),
     "hmlm pathway+cell (no species attention)": ("hmlm", {"scales": "pathway,cell"}),
     "hmlm no attention (own features only)": ("hmlm", {"scales": "none"}),
     "hmlm without pair logits": ("hmlm", {"pair_logits": False}),

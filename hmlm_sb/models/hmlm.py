@@ -126,7 +126,7 @@ class HMLM(HybridModel):
     name: ClassVar[str] = "hmlm"
 
     def __init__(self, dim: int = 16, heads: int = 4, layers: int = 1,
-                 scales: str = "species,pathway,cell", candidates: str = "auto", pair_logits: bool = True,
+                 scales: str = "species", candidates: str = "auto", pair_logits: bool = True,
                  n_steps: int = 30, grid_power: float = 2.0, iterations: int = 3,
                  shift_units: str = "activity", shift_every_stage: bool = False,
                  max_epochs: int = 250, patience: int = 60, lr: float = 0.03,

@@ -16,7 +16,8 @@ from hmlm_sb.nn.hierarchy import SCALES, DenseMLPCorrection, HierarchicalCorrect
 from hmlm_sb.nn.netflux import CompiledNetwork, NetfluxRHS, compile_network, etd_solve, hermite
 
 UNASSIGNED_PATHWAY = "(unassigned)"
-ALL_CANDIDATES_UP_TO = 400  # "auto" candidates: every species up to this size, else 2 hops
+ALL_CANDIDATES_UP_TO = 200  # "auto" candidates: every species up to this size, else 2 hops (300 species:
+# every species costs 1.4 s per epoch and 2 GB, as much as 1,000 species on 2 hops)
 MAX_CANDIDATES = 64  # per target, nearest first, when candidates are k hops
 
 

@@ -94,7 +94,8 @@ def test_hybrid_starts_as_the_prior_ode(correction, scales):
 @pytest.fixture(scope="module")
 def trained() -> HMLM:
     observed, _, prior, _ = tiny_dataset()
-    return HMLM(dim=8, heads=2, n_steps=10, max_epochs=40, patience=40, threads=1).fit(observed, prior, seed=0)
+    return HMLM(dim=8, heads=2, n_steps=10, max_epochs=40, patience=40, threads=1,
+                scales="species,pathway,cell").fit(observed, prior, seed=0)
 
 
 def test_training_beats_the_prior_with_published_parameters(trained):
@@ -128,6 +129,7 @@ def test_attention_view_is_sparse_and_leaves_mass_to_the_null_source(trained):
 
 def test_ablated_scales_train_and_lose_their_views():
     observed, _, prior, _ = tiny_dataset()
+    assert HMLM().scales == "species"  # the default: pathway and cell scales did not help (docs/hmlm.md)
     local = HMLM(scales="none", **SMALL).fit(observed, prior)
     assert local.crosstalk() is None and local.pathway_crosstalk() is None
     assert np.isfinite(local.predict(observed.stimuli, observed.initial, observed.times)).all()
