@@ -8,7 +8,7 @@ import click
 
 from hmlm_sb.cli.common import open_store_from, print_frame
 
-FORMAT_CHOICES = ("auto", "sbml", "sbml-qual", "netflux", "sif")
+FORMAT_CHOICES = ("auto", "sbml", "sbml-qual", "netflux", "sif", "midas", "tidy")
 WARNINGS_SHOWN = 3
 
 
@@ -24,15 +24,27 @@ WARNINGS_SHOWN = 3
 @click.option("--model-id", default=None, help="Model id (default: the SBML model id or the file name).")
 @click.option("--replace", is_flag=True, help="Replace a model of the same id whose content changed.")
 @click.option("--strict", is_flag=True, help="Refuse SBML files libsbml reports any error for.")
+@click.option("--allow-empty", is_flag=True, help="Import a SIF file that yields no reaction (warns).")
+@click.option("--map", "name_map", type=click.Path(path_type=Path), default=None,
+              help="Data files: CSV/TSV of file name,species id renaming readouts and treatments.")
+@click.option("--normalise", type=click.Choice(["none", "time", "minmax"]), default="none", show_default=True,
+              help="Data files: scale raw values to 0..1 (time: CellNOpt's normaliseCNOlist; minmax: per readout).")
+@click.option("--normalise-param", "normalise_params", multiple=True, metavar="NAME=VALUE",
+              help="--normalise time parameters: ec50_data, hill, ec50_noise, detection, saturation, "
+                   "change_threshold.")
 @click.pass_context
 def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | None, cell_type: str,
             organism: str | None, pathways_file: Path | None, model_id: str | None, replace: bool,
-            strict: bool) -> None:
+            strict: bool, allow_empty: bool, name_map: Path | None, normalise: str,
+            normalise_params: tuple[str, ...]) -> None:
     """Import FILE... into the store, one transaction per file.
 
+    Networks (SBML, SBML-qual, Netflux, SIF) and measurements (MIDAS, tidy CSV: see
+    docs/experiments.md; they map onto the --cell's network, or the store's only model).
     Every file is read and checked before anything is written; importing the same file
     twice changes nothing.
     """
+    from hmlm_sb.cli.import_data import is_data_file, map_data_files, read_data_files, save_data_files
     from rich.console import Console
 
     from hmlm_sb.io import read_network
@@ -40,15 +52,19 @@ def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | N
     if model_id and len(files) > 1:
         raise click.UsageError("--model-id names one model: give one file")
     console = Console(stderr=True)
+    data_files = [p for p in files if is_data_file(p, fmt)]
+    files = tuple(p for p in files if p not in data_files)
+    data_sets = read_data_files(data_files, fmt, name_map, normalise, normalise_params)
     networks = []
     for path in files:
         started = time.perf_counter()
         with console.status(f"reading {path.name}"):
             network = read_network(path, fmt, strict=strict, pathways=pathways_file, organism=organism,
-                                   model_id=model_id)
+                                   model_id=model_id, allow_empty=allow_empty)
         networks.append((network, time.perf_counter() - started))
         _print_warnings(path, network.warnings)
     with open_store_from(ctx) as store:
+        mapped = map_data_files(store, data_sets, [n for n, _ in networks], cell)  # checked before any write
         for network, read_s in networks:
             started = time.perf_counter()
             with console.status(f"saving {network.model.id} ({len(network.species)} species)"):
@@ -58,6 +74,7 @@ def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | N
             click.echo(f"{result.status} {result.model_id} ({network.model.format}): {counts.get('species', 0)} "
                        f"species, {counts.get('reactions', 0)} reactions, {counts.get('pathways', 0)} pathways "
                        f"[read {read_s:.2f} s, store {time.perf_counter() - started:.2f} s]")
+        save_data_files(store, mapped, cell, replace=replace)
 
 
 def _print_warnings(path: Path, warnings: list[str]) -> None:

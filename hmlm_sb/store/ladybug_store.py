@@ -58,11 +58,14 @@ class LadybugStore(CypherStore):
     def _ensure_schema(self) -> None:
         schema = graph_schema()
         tables = {row["name"] for row in self._execute("CALL show_tables() RETURN *")[1]}
+        upgrade = False
         if META_LABEL in tables and self.schema_version():
-            self._check_schema_version()  # before the tables: another version has other ones
-            return
+            upgrade = self._schema_upgradable()  # an older minor version: add the new tables
+            if not upgrade:
+                self._check_schema_version()  # before the tables: another version has other ones
+                return
         foreign = tables - set(schema.nodes) - set(schema.relationships)
-        if foreign:
+        if foreign and not upgrade:
             raise StoreError(f"{self.url} is a LadybugDB database but not an hmlm store "
                              f"(tables {', '.join(sorted(foreign)[:3])})")
         if self.read_only:

@@ -1,0 +1,114 @@
+"""Experiments in the store: saved in one transaction, idempotent, loaded back, exported;
+`hmlm import` of MIDAS files; old (1.0) stores upgraded in place."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import need
+from hmlm_sb.cli.main import cli
+from hmlm_sb.errors import InputError
+from hmlm_sb.io import read_network
+from hmlm_sb.io.experiments import map_to_network, read_experiments
+from hmlm_sb.store.experiments import as_network_experiments
+
+from .conftest import open_ladybug
+
+
+@pytest.fixture(scope="module")
+def liver(shared_data) -> tuple[Path, Path]:
+    folder = shared_data / "midas" / "LiverDREAM"
+    need(folder.is_dir(), f"missing {folder}")
+    return folder / "PKN-LiverDREAM.sif", folder / "MD-LiverDREAM.csv"
+
+
+def run(db: Path, *args: str) -> int:
+    try:
+        cli(["--db", str(db), *args])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_save_load_is_idempotent_and_replace_is_needed(store, liver, tmp_path):
+    sif, midas = liver
+    network = read_network(sif)
+    store.save_network(network, cell="HepG2")
+    data = map_to_network(read_experiments(midas), network)
+    assert store.save_experiments(data, network, cell="HepG2").status == "imported"
+    assert store.save_experiments(data, network, cell="HepG2").status == "unchanged"
+    counts = store.counts()
+    assert counts["Experiment"] == 25 and counts["MEASURES"] == 25 * 7 and counts["EXPERIMENT_OF"] == 50
+    assert counts["PERTURBS"] == sum(len(e.stimuli) + len(e.inhibitors) for e in data.experiments)
+    stored = store.load_experiments(cell="HepG2")
+    back = as_network_experiments(stored, network)
+    for a, b in zip(data.experiments, back):
+        assert (a.id, a.stimuli, a.inhibitors, a.readouts) == (b.id, b.stimuli, b.inhibitors, b.readouts)
+        np.testing.assert_allclose(a.values, b.values, equal_nan=True)
+    edited = tmp_path / "MD-LiverDREAM.csv"
+    edited.write_text(midas.read_text().replace("0.2615", "0.2616"))
+    changed = map_to_network(read_experiments(edited), network)
+    with pytest.raises(InputError, match="--replace"):
+        store.save_experiments(changed, network, cell="HepG2")
+    assert store.save_experiments(changed, network, cell="HepG2", replace=True).status == "replaced"
+    assert store.counts()["Experiment"] == 25
+    assert [s.experiment.id for s in store.load_experiments(cell="HepG2", ids=["igf1+mek12i"])] == ["igf1+mek12i"]
+    with pytest.raises(InputError, match="no experiment 'nope'"):
+        store.load_experiments(cell="HepG2", ids=["nope"])
+    frame = store.query("MATCH (e:Experiment)-[:PERTURBS {kind: 'inhibitor'}]->(s:Species) WHERE e.dataset = $d "
+                        "RETURN s.id AS target, count(e) AS n ORDER BY target", {"d": "MD-LiverDREAM"})
+    assert dict(zip(frame["target"], frame["n"])) == {"ikk": 5, "mek12": 5, "p38": 5, "pi3k": 5}
+
+
+def test_cli_import_export_round_trip_and_bad_input_writes_nothing(liver, tmp_path, capsys):
+    sif, midas = liver
+    db = tmp_path / "db"
+    assert run(db, "import", str(sif), str(midas), "--cell", "HepG2") == 0
+    out = capsys.readouterr().out
+    assert "imported experiments MD-LiverDREAM (midas): 25 experiments, 330 measurements" in out
+    assert run(db, "import", str(midas), "--cell", "HepG2") == 0
+    assert "unchanged experiments" in capsys.readouterr().out
+    exported = tmp_path / "out.csv"
+    assert run(db, "export", "midas", str(exported), "--cell", "HepG2") == 0
+    first, again = read_experiments(midas), read_experiments(exported)
+    assert [e.id for e in again.experiments] == [e.id for e in first.experiments]
+    for a, b in zip(first.experiments, again.experiments):
+        np.testing.assert_allclose(a.values, b.values, equal_nan=True)
+        assert (a.stimuli, a.inhibitors) == (b.stimuli, b.inhibitors)
+    bad = tmp_path / "MD-bad.csv"
+    bad.write_text(midas.read_text().replace("DV:p38", "DV:p39").replace("DA:p38", "DA:p39"))
+    fresh = tmp_path / "fresh"
+    assert run(fresh, "import", str(sif), str(bad), "--cell", "HepG2") == 2
+    err = capsys.readouterr().err
+    assert "unknown species 'p39'" in err and "row 1, column 21 (DV:p39)" in err and err.count("\n") == 1
+    with open_ladybug(fresh, read_only=True) as store:
+        assert store.counts()["Model"] == 0 and store.counts()["Experiment"] == 0
+
+
+def test_a_store_of_schema_1_0_is_upgraded_when_opened_for_writing(tmp_path):
+    import ladybug
+    import yaml
+
+    from graph_schema import SCHEMA_PATH
+    from hmlm_sb.store.schema import META_UID, graph_schema, ladybug_ddl, parse_schema
+
+    raw = yaml.safe_load(SCHEMA_PATH.read_text())
+    raw["version"] = "1.0"
+    del raw["nodes"]["Experiment"]
+    for rel in ("MEASURES", "PERTURBS", "EXPERIMENT_OF"):
+        del raw["relationships"][rel]
+    path = tmp_path / "old.lbdb"
+    db = ladybug.Database(str(path), max_db_size=1 << 30)
+    conn = ladybug.Connection(db)
+    for statement in ladybug_ddl(parse_schema(raw)):
+        conn.execute(statement)
+    conn.execute("MERGE (m:Meta {uid: $uid}) SET m.schema_version = $v", {"uid": META_UID, "v": "1.0"})
+    conn.close()
+    db.close()
+    with pytest.raises(Exception, match="open it once for writing to upgrade it"):
+        open_ladybug(path, read_only=True)
+    with open_ladybug(path) as store:
+        assert store.schema_version() == graph_schema().version
+        assert store.counts()["Experiment"] == 0
