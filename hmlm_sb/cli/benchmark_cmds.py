@@ -21,8 +21,14 @@ from hmlm_sb.cli.common import progress_bar
 @click.option("--no-literature", is_flag=True, help="Skip the literature validation task.")
 @click.option("--workers", type=int, default=2, show_default=True,
               help="Models fitted side by side in separate processes (1: in this process).")
+@click.option("--task", type=click.Choice(["synthetic", "real"]), default="synthetic", show_default=True,
+              help="real: leave one experiment out on MIDAS data (../shared/data/midas, or --midas/--pkn).")
+@click.option("--midas", "midas_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="--task real: your MIDAS table (with --pkn).")
+@click.option("--pkn", "pkn_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="--task real: the prior-knowledge network of --midas (SIF, SBML-qual, Netflux).")
 def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network_file: str | None,
-              no_literature: bool, workers: int) -> None:
+              no_literature: bool, workers: int, task: str, midas_file: str | None, pkn_file: str | None) -> None:
     """Run baselines and the HMLM side by side; write results.json, report.md and PNGs."""
     import torch
 
@@ -41,6 +47,11 @@ def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network
     missing = [m for m in chosen if m not in available_models()]
     if missing:
         raise InputError(f"model(s) not installed in this build: {', '.join(missing)}", element="--models")
+    if task == "real" or midas_file or pkn_file:
+        from hmlm_sb.cli.benchmark_real import run_real_task
+
+        run_real_task(chosen, quick, out_dir, midas_file, pkn_file, seeds)
+        return
     config = BenchmarkConfig.quick(chosen) if quick else BenchmarkConfig(models=chosen)
     if seeds is not None:
         if seeds < 1:
