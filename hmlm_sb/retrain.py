@@ -161,7 +161,10 @@ def retrain_cell(store, *, cell: str | None = None, model_kind: str | None = Non
     cell = cell if cell is not None else (runs[0].get("cell") or "")
     network = store.load_network(cell=cell) if cell else store.load_network()
     current = subgraph_manifest(network)
-    stale = [r for r in runs if r.get("fingerprint") != current["fingerprint"]]
+    from hmlm_sb.store.experiments import experiment_change, experiments_changed
+
+    stale = [r for r in runs if r.get("fingerprint") != current["fingerprint"]
+             or experiments_changed(store, cell, r["config"])]
     todo = runs if force else stale
     outcome = RetrainOutcome(status="unchanged", cell=cell, previous_runs=[str(r["id"]) for r in runs])
     if not todo:
@@ -170,6 +173,7 @@ def retrain_cell(store, *, cell: str | None = None, model_kind: str | None = Non
     old = load_manifest(reference.get("checkpoint", "")) or {
         "fingerprint": reference.get("fingerprint"), "models": list(reference.get("model_ids") or [])}
     outcome.change = compare(old, current)
+    outcome.change.counts.update(experiment_change(store, cell, reference["config"]))
     outcome.status = "retrained" if stale else "forced"
     for run in sorted(todo, key=lambda r: crosstalk_edge_count(store, str(r["id"])) == 0):
         settings = RunSettings.from_config(run["config"], run.get("model_kind") or "hmlm")
@@ -198,6 +202,7 @@ class RunSettings:
     dataset_spec: dict[str, Any] = field(default_factory=dict)  # DatasetSpec fields (seed: the run's)
     dataset: str | None = None  # a dataset folder or .npz given by the user instead
     threshold: dict[str, Any] = field(default_factory=dict)  # hmlm_sb.crosstalk.Threshold fields
+    experiments: Any = None  # "all" or experiment ids: train on the cell's stored measurements
 
     @classmethod
     def from_config(cls, config: dict[str, Any], model_kind: str = "hmlm") -> "RunSettings":
@@ -213,7 +218,8 @@ class RunSettings:
         return cls(model=config.get("model") or model_kind, params=dict(config.get("params") or {}),
                    seed=int(config.get("seed", 0)), timepoints=int(config.get("timepoints", 4)),
                    dataset_spec=spec, dataset=None if generated else str(source),
-                   threshold=dict(config.get("threshold") or {}))
+                   threshold=dict(config.get("threshold") or {}),
+                   experiments=(config.get("experiments") or {}).get("selection"))
 
 
 @dataclass
@@ -269,6 +275,8 @@ def train_and_write(store, network: Network, *, cell: str, settings: RunSettings
 
     settings = settings or RunSettings()
     dataset = settings.dataset
+    if settings.experiments is not None:
+        return _train_on_experiments(store, network, cell, settings, out_dir, keep_history, console)
     if dataset is None:
         with _status(console, f"generating the dataset of the subgraph ({len(network.species)} species)"):
             dataset = str(generated_dataset(network, settings, Path(out_dir) / "datasets"))
@@ -290,6 +298,29 @@ def train_and_write(store, network: Network, *, cell: str, settings: RunSettings
         written = 0
     _say(console, f"{settings.model}: run {run.id}, {written} crosstalk edges written")
     return RunResult(run=run, model=model, dataset=ground_truth, train=train, edges_written=written)
+
+
+def _train_on_experiments(store, network: Network, cell: str, settings: RunSettings, out_dir: str | Path,
+                          keep_history: bool, console) -> RunResult:
+    """``train_and_write`` for a run on the cell's stored experiments."""
+    from hmlm_sb.crosstalk import Threshold, crosstalk_edges, model_crosstalk
+    from hmlm_sb.models.training import train_run
+    from hmlm_sb.store.experiments import experiment_training_data
+
+    with _progress(console, f"training {settings.model} on stored experiments") as progress:
+        run, model = train_run(store, cell, settings.model, None, settings.timepoints, settings.seed, out_dir,
+                               params=settings.params, network=network, progress=progress, record=False,
+                               experiments=settings.experiments)
+    run.config.update(threshold=settings.threshold)
+    save_manifest(network, run.checkpoint)
+    train = experiment_training_data(store, cell, network, settings.experiments).train
+    edges = crosstalk_edges(model_crosstalk(model, train.conditions), train.species, network,
+                            threshold=Threshold(**settings.threshold))
+    written = store.write_crosstalk(run, edges, keep_history=keep_history) if edges else 0
+    if not edges:
+        store.record_training_run(run)
+    _say(console, f"{settings.model}: run {run.id}, {written} crosstalk edges written")
+    return RunResult(run=run, model=model, dataset=None, train=train, edges_written=written)
 
 
 def _training_view(observed, model, settings: RunSettings, dataset: str):

@@ -46,7 +46,6 @@ class RealDataset:
     prior: object  # the PKN with an input reaction per stimulated species
     data: object  # Trajectories: one condition per experiment
     readouts: list[str]
-    inhibit: np.ndarray  # (C, S)
 
 
 @dataclass
@@ -70,21 +69,13 @@ def dataset_pairs(root: str | Path) -> list[tuple[str, Path, Path]]:
 def load_dataset(midas: str | Path, pkn: str | Path, name: str | None = None,
                  name_map: dict[str, str] | None = None) -> RealDataset:
     from hmlm_sb.io import read_network
-    from hmlm_sb.io.experiments import experiments_to_trajectories, map_to_network, read_experiments
+    from hmlm_sb.io.experiments import experiments_to_trajectories, fill_initial, map_to_network, read_experiments
 
     network = read_network(pkn)
     experiments = map_to_network(read_experiments(midas), network, name_map)
     data, prior = experiments_to_trajectories(experiments.experiments, network, name=str(midas))
-    inhibit = getattr(data, "inhibit", None)
-    if inhibit is None:
-        inhibit = np.asarray(data.meta.pop("inhibit"), dtype=float)
-    data.initial = _filled_initial(data.initial, prior, data.species)
-    return RealDataset(name or Path(midas).stem, network, prior, data, experiments.readouts, np.asarray(inhibit))
-
-
-def _filled_initial(initial: np.ndarray, prior, species: list[str]) -> np.ndarray:
-    y0 = np.array([prior.species[s].initial for s in species], dtype=float)
-    return np.where(np.isfinite(initial), initial, y0[None, :])
+    fill_initial(data, prior)
+    return RealDataset(name or Path(midas).stem, network, prior, data, experiments.readouts)
 
 
 def scored_mask(data, readouts: list[str]) -> np.ndarray:
@@ -100,14 +91,6 @@ def accepts_inhibit(model) -> bool:
     return "inhibit" in inspect.signature(model.predict).parameters
 
 
-def _subset(dataset: RealDataset, keep: list[int]):
-    names = [dataset.data.conditions[k] for k in keep]
-    sub = dataset.data.subset(names)
-    if getattr(sub, "inhibit", None) is None:
-        sub.meta["inhibit"] = dataset.inhibit[keep].tolist()
-    return sub
-
-
 def loeo_predictions(dataset: RealDataset, model_name: str, config: RealConfig, times: np.ndarray,
                      folds: list[int], progress: Progress | None = None) -> dict:
     """Held-out predictions ``(C, len(times), S)`` (NaN for folds not run), fit seconds,
@@ -120,7 +103,7 @@ def loeo_predictions(dataset: RealDataset, model_name: str, config: RealConfig, 
     pred = np.full((len(data.conditions), len(times), len(data.species)), np.nan)
     out = {"pred": pred, "fit_seconds": 0.0, "uses_inhibit": None, "error": None}
     for c in folds:
-        train = _subset(dataset, [k for k in range(len(data.conditions)) if k != c])
+        train = data.subset([name for k, name in enumerate(data.conditions) if k != c])
         model = make_model_for(model_name, config.profile)
         seed_everything(config.seed)
         started = time.perf_counter()
@@ -132,7 +115,7 @@ def loeo_predictions(dataset: RealDataset, model_name: str, config: RealConfig, 
                 kwargs = {}
                 out["uses_inhibit"] = accepts_inhibit(model)
                 if out["uses_inhibit"]:
-                    kwargs["inhibit"] = dataset.inhibit[c:c + 1]
+                    kwargs["inhibit"] = data.inhibit[c:c + 1]
                 pred[c] = model.predict(data.stimuli[c:c + 1], data.initial[c:c + 1], times, conditions=None,
                                         **kwargs)[0]
         except Exception as exc:  # a model bug: recorded, the others go on

@@ -37,9 +37,11 @@ def _parse_params(items: tuple[str, ...]) -> dict:
               help="Folder for the run's checkpoint.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Model hyper-parameter (JSON value).")
 @click.option("--no-record", is_flag=True, help="Do not record a TrainingRun in the store.")
+@click.option("--experiments", "experiments", multiple=True, metavar="all|ID[,ID...]",
+              help="Train on the cell's stored measurements (imported MIDAS / tidy CSV) instead of a dataset.")
 @click.pass_context
 def train(ctx: click.Context, model_name: str, cell: str | None, dataset: Path | None, timepoints: int,
-          seed: int, out_dir: Path, params: tuple[str, ...], no_record: bool) -> None:
+          seed: int, out_dir: Path, params: tuple[str, ...], no_record: bool, experiments: tuple[str, ...]) -> None:
     """Train the HMLM or a baseline; save a checkpoint and record a TrainingRun."""
     from hmlm_sb.models.base import MODEL_REGISTRY
     from hmlm_sb.models.training import progress_printer, train_run
@@ -48,10 +50,16 @@ def train(ctx: click.Context, model_name: str, cell: str | None, dataset: Path |
         raise InputError(f"unknown model {model_name!r}; known: {', '.join(MODEL_REGISTRY)}", element="--model")
     if timepoints < 0:
         raise InputError("--timepoints must be 0 or more", element="--timepoints")
+    from hmlm_sb.store.experiments import parse_selection
+
+    selection = parse_selection(experiments or None)
+    if selection is not None and dataset is not None:
+        raise InputError("give --dataset or --experiments, not both", element="--experiments")
     with open_store_from(ctx) as store, progress_bar() as bar:
         _, update = progress_printer(bar, f"training {model_name}")
         run, _ = train_run(store, cell, model_name, dataset, timepoints, seed, out_dir,
-                           params=_parse_params(params), progress=update, record=not no_record)
+                           params=_parse_params(params), progress=update, record=not no_record,
+                           experiments=selection)
     click.echo(f"run {run.id}")
     click.echo(f"checkpoint {run.checkpoint}")
     for key in ("fit_seconds", "train_mse", "truth_mse", "epochs", "best_epoch"):

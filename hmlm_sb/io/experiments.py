@@ -536,12 +536,14 @@ def experiments_to_trajectories(experiments: list[Experiment], network, *, name:
         for sp, factor in exp.inhibit().items():
             inhibit[k, s_index[sp]] = factor
     initial = values[:, 0, :].copy() if times[0] == 0 else np.full((c, s), np.nan)
-    kwargs = {}
-    if "inhibit" in getattr(Trajectories, "__dataclass_fields__", {}):
-        kwargs["inhibit"] = inhibit
     meta = {"kind": "experiments", "experiments": [e.id for e in experiments]}
-    if not kwargs:
-        meta["inhibit"] = inhibit.tolist()
     traj = Trajectories([e.id for e in experiments], times, species, values, inputs=inputs, stimuli=stimuli,
-                        initial=initial, observed=observed, meta=meta, **kwargs)
+                        initial=initial, observed=observed, meta=meta, inhibit=inhibit)
     return traj, prior
+
+
+def fill_initial(traj, prior) -> None:
+    """``traj.initial`` where NaN (species not measured at t = 0) set to the prior's
+    initial state, as the model contract prescribes for a NaN initial value."""
+    y0 = np.array([prior.species[s].initial for s in traj.species], dtype=float)
+    traj.initial = np.where(np.isfinite(traj.initial), traj.initial, y0[None, :])

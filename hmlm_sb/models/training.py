@@ -135,21 +135,33 @@ def new_run_id(model_name: str, cell: str | None, seed: int) -> str:
 def train_run(store: GraphStore | None, cell: str | None, model_name: str, dataset: str | Path | None,
               timepoints: int, seed: int, out_dir: str | Path, *, params: dict[str, Any] | None = None,
               network: Network | None = None, progress: ProgressCallback | None = None,
-              record: bool = True) -> tuple[TrainingRunRecord, DynamicsModel]:
+              record: bool = True, experiments: str | list[str] | None = None
+              ) -> tuple[TrainingRunRecord, DynamicsModel]:
     """Train one model and save it; record a TrainingRun in ``store`` when given.
 
     The network comes from ``network``, else from the store's subgraph (``cell`` selects
     it; all models when None). The record's fingerprint is that network's, so a later
-    ``hmlm retrain`` can tell whether the graph changed since.
+    ``hmlm retrain`` can tell whether the graph changed since. ``experiments`` (``"all"``
+    or experiment ids) trains on the cell's stored measurements instead of a dataset.
     """
     model_class(model_name)  # unknown names fail before any work
     if network is None and store is not None:
         network = store.load_network(cell=cell) if cell else store.load_network()
+    measured = None
+    if experiments is not None:
+        from hmlm_sb.store.experiments import experiment_training_data
+
+        measured = experiment_training_data(store, cell, network, experiments)
     run_id = new_run_id(model_name, cell, seed)
     run_dir = Path(out_dir) / run_id
     run_dir.mkdir(parents=True, exist_ok=False)
-    data = load_training_data(dataset, network=network, timepoints=timepoints, seed=seed,
-                              save_to=run_dir / "dataset" if dataset is None else None)
+    if measured is not None:
+        obs = measured.train
+        data = TrainingData(obs.with_observed(obs.observed & observed_mask(obs, timepoints)), measured.prior,
+                            None, measured.source)
+    else:
+        data = load_training_data(dataset, network=network, timepoints=timepoints, seed=seed,
+                                  save_to=run_dir / "dataset" if dataset is None else None)
     seed_everything(seed)
     model = make_model(model_name, **(params or {}))
     started = time.perf_counter()
@@ -162,7 +174,8 @@ def train_run(store: GraphStore | None, cell: str | None, model_name: str, datas
         id=run_id, model_kind=model_name, cell=cell or "", fingerprint=fingerprint_of.fingerprint(),
         config={"model": model_name, "params": model.get_params(), "seed": seed, "timepoints": timepoints,
                 "dataset": data.source, "prior_fingerprint": data.prior.fingerprint(),
-                "conditions": list(data.train.conditions)},
+                "conditions": list(data.train.conditions),
+                **({"experiments": measured.record} if measured is not None else {})},
         metrics=run_metrics(model, data, fit_seconds), checkpoint=str(checkpoint.resolve()),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         model_ids=[m.id for m in fingerprint_of.models],

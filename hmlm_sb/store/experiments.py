@@ -264,3 +264,78 @@ def as_network_experiments(stored: Sequence[StoredExperiment], network: Network)
                            names={local(k): v for k, v in e.names.items()},
                            treatment_columns={local(k): v for k, v in e.treatment_columns.items()}))
     return out
+
+
+# ---- what a training run on stored experiments sees --------------------------------------------
+@dataclass
+class ExperimentData:
+    """Stored experiments as training data: Trajectories, the prior with input
+    reactions for the stimuli, and what a TrainingRun records about them."""
+
+    train: Any  # Trajectories
+    prior: Network
+    record: dict[str, Any]  # {"selection", "uids", "digest"}
+
+    @property
+    def source(self) -> str:
+        return f"experiments ({len(self.record['uids'])} stored: {self.record['selection']})"
+
+
+def parse_selection(items: Sequence[str] | str | None) -> str | list[str] | None:
+    """``--experiments all`` / ``ID,ID`` / repeated: ``"all"``, a list of ids, or None."""
+    if items is None:
+        return None
+    if isinstance(items, str):
+        items = [items]
+    ids = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+    if not ids:
+        return None
+    return "all" if ids == ["all"] else ids
+
+
+def experiment_training_data(store, cell: str | None, network: Network,
+                             selection: str | Sequence[str]) -> ExperimentData:
+    """The cell's stored experiments (``"all"`` or the given ids) on ``network``."""
+    from hmlm_sb.io.experiments import experiments_to_trajectories, fill_initial
+
+    ids = None if selection == "all" else list(selection)
+    stored = load_experiments(store, cell=cell, ids=ids)
+    if not stored:
+        where = f"cell {cell}" if cell else "the store"
+        raise InputError(f"no experiments stored for {where}: import a MIDAS or tidy CSV file first "
+                         "(hmlm import FILE --cell CELL)", element="--experiments")
+    train, prior = experiments_to_trajectories(as_network_experiments(stored, network), network)
+    fill_initial(train, prior)
+    record = {"selection": "all" if ids is None else ids, "uids": [s.uid for s in stored],
+              "digest": experiments_digest(stored)}
+    return ExperimentData(train, prior, record)
+
+
+def experiments_changed(store, cell: str | None, config: dict[str, Any]) -> bool:
+    """True when a run trained on stored experiments would now see other ones: new
+    experiments imported for the cell (selection "all"), or its own re-imported or gone."""
+    recorded = config.get("experiments")
+    if not isinstance(recorded, dict) or "digest" not in recorded:
+        return False
+    selection = recorded.get("selection", "all")
+    stored = load_experiments(store, cell=cell or None)
+    if selection != "all":
+        wanted = set(recorded.get("uids") or [])
+        stored = [s for s in stored if s.uid in wanted]
+    return experiments_digest(stored) != recorded["digest"]
+
+
+def experiment_change(store, cell: str | None, config: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """``{"experiments": (added, removed)}`` since a run on stored experiments ({} for
+    other runs); re-imported ones count as removed and added."""
+    recorded = config.get("experiments")
+    if not isinstance(recorded, dict) or "uids" not in recorded:
+        return {}
+    before = set(recorded.get("uids") or [])
+    stored = load_experiments(store, cell=cell or None)
+    if recorded.get("selection", "all") != "all":
+        stored = [s for s in stored if s.uid in before]
+    after = {s.uid for s in stored}
+    if experiments_digest(stored) != recorded.get("digest") and after == before:
+        return {"experiments": (len(after), len(before))}
+    return {"experiments": (len(after - before), len(before - after))}

@@ -82,7 +82,7 @@ def test_experiments_become_trajectories(toy):
     assert traj.conditions == ["control", "EGF", "EGF+PI3Ki"] and traj.inputs == ["input_EGF"]
     np.testing.assert_array_equal(traj.stimuli[:, 0], [0, 1, 1])
     pi3k = traj.species.index("PI3K")
-    inhibit = traj.inhibit if hasattr(traj, "inhibit") else np.asarray(traj.meta["inhibit"])
+    inhibit = traj.inhibit
     assert inhibit[2, pi3k] == 0 and inhibit[1, pi3k] == 1 and inhibit[:, traj.species.index("akt")].min() == 1
     assert np.isnan(traj.values[:, :, pi3k]).all() and np.isnan(traj.initial[:, pi3k]).all()
     assert traj.initial[1, traj.species.index("akt")] == pytest.approx(0.1)
