@@ -138,7 +138,12 @@ def reference_predictions(dataset: RealDataset, folds: list[int]) -> dict[str, n
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mean[c] = np.nanmean(others.reshape(-1, others.shape[-1]), axis=0)[None, :]
-    return {"training-mean": mean, "boolean-floor": np.where(data.values >= 0.5, 1.0, 0.0)}
+    return {"training-mean": mean, "boolean-floor": boolean_floor(data.values)}
+
+
+def boolean_floor(values: np.ndarray) -> np.ndarray:
+    """The 0/1 prediction nearest each value: its error is min(v^2, (v-1)^2)."""
+    return np.where(np.asarray(values) >= 0.5, 1.0, 0.0)
 
 
 def score(pred: np.ndarray, dataset: RealDataset, folds: list[int]) -> dict:
