@@ -101,7 +101,7 @@ def predict(ctx: click.Context, run: str, conditions: tuple[str, ...], assignmen
     import numpy as np
     import pandas as pd
 
-    from hmlm_sb.models.training import open_run
+    from hmlm_sb.models.training import open_run, saved_inhibit
     from hmlm_sb.sim.conditions import parse_assignments
 
     store_ctx = open_store_from(ctx, read_only=True) if not Path(run).exists() else None
@@ -114,8 +114,13 @@ def predict(ctx: click.Context, run: str, conditions: tuple[str, ...], assignmen
     grid = np.array(_parse_times(times, saved.conditions["times"]), dtype=float)
     rows = [saved.condition(name, weights) for name in conditions]
     model = saved.model()
+    inhibit = saved_inhibit(saved, list(conditions)) if weights is None else None
+    import inspect
+
+    reads_inhibit = "inhibit" in inspect.signature(model.predict).parameters
+    extra = {"inhibit": inhibit} if inhibit is not None and reads_inhibit else {}
     pred = model.predict(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), grid,
-                         conditions=list(conditions) if weights is None else None)
+                         conditions=list(conditions) if weights is None else None, **extra)
     names = list(saved.conditions["species"])
     c, t, s = pred.shape
     frame = pd.DataFrame({

@@ -104,7 +104,8 @@ def condition_table(prior: Network, data: Trajectories) -> dict[str, Any]:
     return {
         "inputs": list(data.inputs), "input_targets": targets, "published_weights": published,
         "species": list(data.species), "times": data.times.tolist(),
-        "conditions": {name: {"stimuli": data.stimuli[c].tolist(), "initial": data.initial[c].tolist()}
+        "conditions": {name: {"stimuli": data.stimuli[c].tolist(), "initial": data.initial[c].tolist(),
+                              **({"inhibit": data.inhibit[c].tolist()} if (data.inhibit[c] != 1).any() else {})}
                        for c, name in enumerate(data.conditions)},
     }
 
@@ -234,6 +235,15 @@ class SavedRun:
                 raise InputError(f"{key!r} is not an input of the trained network", element="--condition")
             stimuli[by_key[key]] = float(value)
         return stimuli, initial
+
+
+def saved_inhibit(saved: SavedRun, names: list[str]) -> np.ndarray | None:
+    """(C, S) inhibition factors of training conditions that had inhibitors (None: none did)."""
+    table = saved.conditions["conditions"]
+    rows = [table.get(name, {}).get("inhibit") for name in names]
+    if not any(rows):
+        return None
+    return np.array([row if row else [1.0] * len(saved.conditions["species"]) for row in rows], dtype=float)
 
 
 def open_run(store: GraphStore | None, run: str) -> SavedRun:
