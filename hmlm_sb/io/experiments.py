@@ -152,6 +152,12 @@ def numeric_column(texts, path: Path, column: int, header: str, *, first_row: in
     """Strings to floats; a non-number raises naming file, row and column."""
     import pandas as pd
 
+    if pd.api.types.is_numeric_dtype(getattr(texts, "dtype", None)):
+        values = np.asarray(texts, dtype=float)
+        if not allow_nan and np.isnan(values).any():
+            k = int(np.flatnonzero(np.isnan(values))[0])
+            raise InputError("empty value", file=str(path), element=f"row {k + first_row}, column {column} ({header})")
+        return values
     series = pd.Series(texts, dtype=object).astype(str).str.strip()
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(values) & ~series.str.lower().isin(NAN_TOKENS).to_numpy()
@@ -223,7 +229,9 @@ def parse_tidy(data: bytes, path: Path) -> ExperimentSet:
     return out
 
 
-def _csv_frame(data: bytes, path: Path):
+def _csv_frame(data: bytes, path: Path, *, typed: bool = False):
+    """The CSV as strings, or with ``typed`` as numbers where a column parses (NaN for the
+    tokens of :data:`NAN_TOKENS`), strings elsewhere."""
     import io
 
     import pandas as pd
@@ -232,8 +240,10 @@ def _csv_frame(data: bytes, path: Path):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+    options = ({"na_values": sorted(NAN_TOKENS | {t.upper() for t in NAN_TOKENS} | {"NaN"}), "keep_default_na": False}
+               if typed else {"dtype": str, "keep_default_na": False})
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(io.StringIO(text), skipinitialspace=True, **options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"not a CSV table: {str(exc).strip().splitlines()[0]}", file=str(path)) from None
     frame.columns = [str(c).strip() for c in frame.columns]

@@ -28,7 +28,7 @@ IGNORED_TAGS = ("NOINHIB", "NOCYTO", "NOLIG", "NO-INHIB", "NO-CYTO", "NO-LIG")
 
 
 def parse_midas(data: bytes, path: Path) -> ExperimentSet:
-    frame = _csv_frame(data, path)
+    frame = _csv_frame(data, path, typed=True)
     header = list(frame.columns)
     cell_line, treatments, times, values = _classify(header, path)
     if not values:
@@ -101,40 +101,46 @@ def experiment_id(stimuli: dict[str, float], inhibitors: dict[str, float], colum
 
 def _experiments(levels: np.ndarray, when: np.ndarray, value: np.ndarray, treatments, readouts: list[str],
                  cell_line: str) -> list[Experiment]:
-    patterns, inverse = np.unique(levels, axis=0, return_inverse=True) if len(levels) else (np.zeros((0, 0)), [])
+    patterns, inverse = np.unique(levels, axis=0, return_inverse=True)
     inverse = np.asarray(inverse).ravel()
-    order = sorted(range(len(patterns)), key=lambda p: int(np.flatnonzero(inverse == p)[0]))
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(patterns) + 1))
+    groups = [order[bounds[p]:bounds[p + 1]] for p in range(len(patterns))]
+    groups.sort(key=lambda rows: int(rows[0]))  # experiments in the order of their first row
     columns = {name: f"{name}i" if kind == "inhibitor" else name for _, name, kind in treatments}
     out: list[Experiment] = []
     used: set[str] = set()
-    for p in order:
-        rows = np.flatnonzero(inverse == p)
-        stim = {name: float(v) for (_, name, kind), v in zip(treatments, patterns[p]) if kind == "stimulus" and v}
-        inh = {name: float(v) for (_, name, kind), v in zip(treatments, patterns[p]) if kind == "inhibitor" and v}
+    for rows in groups:
+        pattern = levels[rows[0]]
+        stim = {name: float(v) for (_, name, kind), v in zip(treatments, pattern) if kind == "stimulus" and v}
+        inh = {name: float(v) for (_, name, kind), v in zip(treatments, pattern) if kind == "inhibitor" and v}
         exp_id = experiment_id(stim, inh, columns)
         while exp_id in used:
             exp_id += "_"
         used.add(exp_id)
-        grid = np.unique(when[rows][np.isfinite(value[rows])]) if np.isfinite(value[rows]).any() \
-            else np.unique(when[rows])
-        grid = np.union1d(grid, np.unique(when[rows]))
-        mean = np.full((len(grid), len(readouts)), np.nan)
-        sd = np.full_like(mean, np.nan)
-        for r in range(len(readouts)):
-            t_idx = np.searchsorted(grid, when[rows, r])
-            col = value[rows, r]
-            for t in np.unique(t_idx):
-                sample = col[t_idx == t]
-                sample = sample[np.isfinite(sample)]
-                if sample.size:
-                    mean[t, r] = sample.mean()
-                    if sample.size > 1:
-                        sd[t, r] = sample.std(ddof=1)
+        mean, sd, grid = _replicate_stats(when[rows], value[rows])
         names = {r: r for r in readouts} | {name: name for name in (*stim, *inh)}
-        out.append(Experiment(exp_id, stim, inh, grid, list(readouts), mean,
-                              sd if np.isfinite(sd).any() else None, cell_line, names,
+        out.append(Experiment(exp_id, stim, inh, grid, list(readouts), mean, sd, cell_line, names,
                               {name: columns[name] for name in (*stim, *inh)}))
     return out
+
+
+def _replicate_stats(when: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Mean and sample sd (None when no replicates) per (time, readout) of one experiment's rows."""
+    grid = np.unique(when)
+    t_idx = np.searchsorted(grid, when)
+    r_idx = np.broadcast_to(np.arange(value.shape[1]), value.shape)
+    finite = np.isfinite(value)
+    shape = (len(grid), value.shape[1])
+    n, total, squares = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    np.add.at(n, (t_idx[finite], r_idx[finite]), 1)
+    np.add.at(total, (t_idx[finite], r_idx[finite]), value[finite])
+    np.add.at(squares, (t_idx[finite], r_idx[finite]), value[finite] ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+        var = np.where(n > 1, (squares - n * mean ** 2) / np.maximum(n - 1, 1), np.nan)
+    sd = np.sqrt(np.maximum(var, 0.0))
+    return mean, (sd if np.isfinite(sd).any() else None), grid
 
 
 def _fill_missing_t0(experiments: list[Experiment], treatments) -> None:
