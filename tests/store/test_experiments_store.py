@@ -112,3 +112,20 @@ def test_a_store_of_schema_1_0_is_upgraded_when_opened_for_writing(tmp_path):
     with open_ladybug(path) as store:
         assert store.schema_version() == graph_schema().version
         assert store.counts()["Experiment"] == 0
+
+
+def test_raw_data_warns_and_normalise_scales_before_storing(tmp_path, capsys):
+    (tmp_path / "pkn.sif").write_text("EGF\t1\tAkt\n")
+    raw = tmp_path / "MD-raw.csv"
+    raw.write_text("TR:c:CellLine,TR:EGF,DA:Akt,DV:Akt\n1,0,0,100\n1,1,0,100\n1,0,10,120\n1,1,10,300\n")
+    db = tmp_path / "db"
+    assert run(db, "import", str(tmp_path / "pkn.sif"), str(raw), "--cell", "c") == 0
+    assert "values outside 0..1" in capsys.readouterr().err
+    assert run(db, "import", str(raw), "--cell", "c", "--normalise", "minmax", "--replace") == 0
+    assert "replaced experiments" in capsys.readouterr().out
+    with open_ladybug(db, read_only=True) as store:
+        stored = {s.experiment.id: s for s in store.load_experiments(cell="c")}
+    assert stored["EGF"].normalisation == "minmax"
+    np.testing.assert_allclose(stored["EGF"].experiment.values[:, 0], [0, 1])
+    assert run(db, "import", str(raw), "--cell", "c", "--normalise-param", "hill=3") == 2
+    assert "needs --normalise time" in capsys.readouterr().err
