@@ -32,7 +32,7 @@ def experiment_reads(schema: GraphSchema) -> dict[str, str]:
     props = ", ".join(f"e.{p} AS {p}" for p in schema.node(LABEL).property_names)
     return {
         "experiments_of_dataset": "MATCH (e:Experiment) WHERE e.dataset = $dataset RETURN e.uid AS uid, "
-                                  "e.sha256 AS sha256, e.cell AS cell",
+                                  "e.sha256 AS sha256, e.cell AS cell, e.normalisation AS normalisation",
         "experiments": f"MATCH (e:Experiment) RETURN {props} ORDER BY dataset, position",
         "experiments_of_cell": f"MATCH (e:Experiment) WHERE e.cell = $cell RETURN {props} ORDER BY dataset, position",
     }
@@ -78,11 +78,14 @@ def save_experiments(store, experiments, network: Network, *, cell: str | None =
     summary = ExperimentImport(dataset, "imported", len(experiments.experiments), experiments.n_measurements,
                                experiments.readouts)
     existing = store._read("experiments_of_dataset", {"dataset": dataset})
-    if existing and all(r["sha256"] == experiments.sha256 and (r["cell"] or "") == (cell or "") for r in existing):
+    same = [r["sha256"] == experiments.sha256 and (r["cell"] or "") == (cell or "")
+            and (r["normalisation"] or "none") == experiments.normalisation for r in existing]
+    if existing and all(same):
         summary.status = "unchanged"
         return summary
     if existing and not replace:
-        raise InputError("data set already in the store with other content (sha256 or cell differs); "
+        raise InputError("data set already in the store with other content (sha256, cell or normalisation "
+                         "differs); "
                          "replace it with --replace", file=experiments.source_file or None,
                          element=f"data set {dataset}")
     columns, rels = _tables(experiments, network, cell or "")
