@@ -173,14 +173,16 @@ def numeric_column(texts, path: Path, column: int, header: str, *, first_row: in
 def parse_tidy(data: bytes, path: Path) -> ExperimentSet:
     import pandas as pd
 
-    frame = _csv_frame(data, path)
-    columns = list(frame.columns)
-    lower = {c.strip().lower(): c for c in columns}
+    header = _header(data, path)
+    lower = {c.lower(): c for c in header}
     for name in TIDY_REQUIRED:
         if name not in lower:
             raise InputError(f"no {name!r} column (a tidy CSV has {','.join(TIDY_REQUIRED)}[,sd])", file=str(path),
                              element="row 1")
     col = {name: lower[name] for name in (*TIDY_REQUIRED, "sd", "cell_line") if name in lower}
+    frame = _csv_frame(data, path, typed=True,
+                       text_columns=[col[k] for k in ("experiment", "species", "cell_line") if k in col])
+    columns = list(frame.columns)
     position = {c: i + 1 for i, c in enumerate(columns)}
     times = numeric_column(frame[col["time"]], path, position[col["time"]], col["time"], allow_nan=False)
     values = numeric_column(frame[col["value"]], path, position[col["value"]], col["value"])
@@ -189,49 +191,62 @@ def parse_tidy(data: bytes, path: Path) -> ExperimentSet:
     table = frame
     if not treatments:
         table, treatments = _treatments_table(path, frame[col["experiment"]])
-    levels = {c: numeric_column(table[c], path, position.get(c, 0), c, allow_nan=False) for c in treatments}
+    levels = {c: numeric_column(table[c], path, list(table.columns).index(c) + 1, c, allow_nan=False)
+              for c in treatments}
     experiment_names = frame[col["experiment"]].astype(str).str.strip().to_numpy()
     species_names = frame[col["species"]].astype(str).str.strip().to_numpy()
-    for k, name in enumerate(species_names):
-        if not name or name.lower() in NAN_TOKENS:
-            raise InputError("empty species name", file=str(path),
-                             element=f"row {k + 2}, column {position[col['species']]} ({col['species']})")
+    empty = pd.Series(species_names).str.lower().isin(NAN_TOKENS).to_numpy()
+    if empty.any():
+        raise InputError("empty species name", file=str(path),
+                         element=f"row {int(np.flatnonzero(empty)[0]) + 2}, column {position[col['species']]} "
+                                 f"({col['species']})")
     cells = frame[col["cell_line"]].astype(str).str.strip().to_numpy() if "cell_line" in col else None
-    table_names = table[col["experiment"]].astype(str).str.strip().to_numpy() if table is frame else \
-        table.iloc[:, 0].astype(str).str.strip().to_numpy()
     out = ExperimentSet(id=path.stem, experiments=[])
     out.columns = {c.split(":", 1)[1].strip(): f"row 1, column {position.get(c, 0)} ({c})" for c in treatments}
+    names_found, first = np.unique(species_names, return_index=True)
     out.columns.update({name: f"row {k + 2}, column {position[col['species']]} ({col['species']})"
-                        for k, name in reversed(list(enumerate(species_names)))})
-    frame_index = pd.Series(np.arange(len(frame)))
-    groups = frame_index.groupby(experiment_names, sort=False)
+                        for name, k in zip(names_found, first)})
+    if table is frame:
+        table_rows = None
+    else:
+        table_names = table.iloc[:, 0].astype(str).str.strip().tolist()
+        table_rows = {name: np.array([k]) for k, name in enumerate(table_names)}
+    groups = pd.Series(np.arange(len(frame))).groupby(experiment_names, sort=False)
     for exp_id, rows in groups:
         rows = rows.to_numpy()
-        stim, inh = _treatments_of(str(exp_id), treatments, levels, table_names, path)
+        treated = rows if table_rows is None else table_rows[str(exp_id)]
+        stim, inh = _treatments_of(str(exp_id), treatments, levels, treated, path)
         readouts = list(dict.fromkeys(species_names[rows]))
         grid = np.unique(times[rows])
         r_index = {r: i for i, r in enumerate(readouts)}
         t_index = np.searchsorted(grid, times[rows])
+        rr = np.fromiter((r_index[x] for x in species_names[rows]), dtype=np.int64, count=len(rows))
         sums = np.zeros((len(grid), len(readouts)))
         counts = np.zeros_like(sums)
-        sd_grid = np.full_like(sums, np.nan)
-        rr = np.array([r_index[s] for s in species_names[rows]])
         finite = np.isfinite(values[rows])
         np.add.at(sums, (t_index[finite], rr[finite]), values[rows][finite])
         np.add.at(counts, (t_index[finite], rr[finite]), 1)
         mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        sd_grid = None
         if sd is not None:
+            sd_grid = np.full_like(sums, np.nan)
             sd_grid[t_index, rr] = sd[rows]
         cell = str(cells[rows[0]]) if cells is not None else ""
-        names = {r: r for r in readouts} | {s: s for s in (*stim, *inh)}
-        out.experiments.append(Experiment(str(exp_id), stim, inh, grid, readouts, mean,
-                                          sd_grid if sd is not None else None, cell, names))
+        names = {r: r for r in readouts} | {x: x for x in (*stim, *inh)}
+        out.experiments.append(Experiment(str(exp_id), stim, inh, grid, readouts, mean, sd_grid, cell, names))
     return out
 
 
-def _csv_frame(data: bytes, path: Path, *, typed: bool = False):
+def _header(data: bytes, path: Path) -> list[str]:
+    import csv
+
+    first = data[:65536].decode("utf-8-sig", errors="replace").splitlines()
+    return [c.strip() for c in next(csv.reader(first[:1]), [])] if first else []
+
+
+def _csv_frame(data: bytes, path: Path, *, typed: bool = False, text_columns: list[str] | None = None):
     """The CSV as strings, or with ``typed`` as numbers where a column parses (NaN for the
-    tokens of :data:`NAN_TOKENS`), strings elsewhere."""
+    tokens of :data:`NAN_TOKENS`), strings elsewhere and in ``text_columns``."""
     import io
 
     import pandas as pd
@@ -240,7 +255,8 @@ def _csv_frame(data: bytes, path: Path, *, typed: bool = False):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
-    options = ({"na_values": sorted(NAN_TOKENS | {t.upper() for t in NAN_TOKENS} | {"NaN"}), "keep_default_na": False}
+    options = ({"na_values": sorted(NAN_TOKENS | {t.upper() for t in NAN_TOKENS} | {"NaN"}), "keep_default_na": False,
+                "dtype": {c: str for c in text_columns or []}}
                if typed else {"dtype": str, "keep_default_na": False})
     try:
         frame = pd.read_csv(io.StringIO(text), skipinitialspace=True, **options)
@@ -275,11 +291,10 @@ def _treatments_table(path: Path, experiments):
     return table, treatments
 
 
-def _treatments_of(exp_id: str, treatments: list[str], levels: dict[str, np.ndarray], names: np.ndarray,
+def _treatments_of(exp_id: str, treatments: list[str], levels: dict[str, np.ndarray], rows: np.ndarray,
                    path: Path) -> tuple[dict[str, float], dict[str, float]]:
     stim: dict[str, float] = {}
     inh: dict[str, float] = {}
-    rows = np.flatnonzero(names == exp_id)
     for c in treatments:
         kind, _, species = c.partition(":")
         values = levels[c][rows]
