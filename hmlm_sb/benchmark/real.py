@@ -264,11 +264,11 @@ def plot_grid(dataset: RealDataset, times: np.ndarray, pred: np.ndarray, model: 
         label.text(0.02, 0.5, data.conditions[c], fontsize=6, va="center", transform=label.transAxes)
     fig.suptitle(f"{dataset.name}: {model}, leave one experiment out (black measured, blue predicted; "
                  "red = squared error)", fontsize=8)
-    fig.subplots_adjust(left=0.02, right=0.98, top=1 - 0.5 / (0.55 * n_rows + 1.0), bottom=0.02,
+    fig.subplots_adjust(left=0.02, right=0.98, top=1 - 0.75 / (0.55 * n_rows + 1.0), bottom=0.02,
                         wspace=0.05, hspace=0.08)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
 
