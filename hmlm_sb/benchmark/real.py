@@ -4,7 +4,7 @@ Each data set is a PKN (SIF) and a MIDAS table (``../shared/data/midas/<name>/PK
 and ``MD-*.csv``, or a user's pair). For every experiment in turn, a model is fitted on
 all the others and predicts the held-out one from its stimuli, inhibitors and t = 0
 state. Scored: MSE over the non-NaN readouts at the measured time points after t = 0,
-per readout and pooled, next to two references computed on the same entries: each
+per readout and pooled (and each readout's Pearson r over those entries), next to two references computed on the same entries: each
 readout's training mean (the mean over the training experiments at t > 0), and the
 Boolean floor (the lowest error any 0/1 model can reach: per entry min(v^2, (v-1)^2)).
 The external caspo / corneto numbers recorded in ../shared/data/README.md sit beside
@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from hmlm_sb.benchmark.metrics import pearson
 from hmlm_sb.errors import InputError
 
 Progress = Callable[[str, int], None]
@@ -154,11 +155,12 @@ def score(pred: np.ndarray, dataset: RealDataset, folds: list[int]) -> dict:
     mask &= keep[:, None, None]
     err = (pred - dataset.data.values) ** 2
     out = {"pooled": float(np.mean(err[mask])) if mask.any() else float("nan"), "n": int(mask.sum()),
-           "per_readout": {}}
+           "per_readout": {}, "per_readout_r": {}}
     for r in dataset.readouts:
         s = dataset.data.species.index(r)
         m = mask[:, :, s]
         out["per_readout"][r] = float(np.mean(err[:, :, s][m])) if m.any() else float("nan")
+        out["per_readout_r"][r] = pearson(pred[:, :, s][m], dataset.data.values[:, :, s][m])
     out["per_experiment"] = {dataset.data.conditions[c]: float(np.mean(err[c][mask[c]])) if mask[c].any()
                              else float("nan") for c in folds}
     return out
@@ -193,8 +195,11 @@ def run_real(config: RealConfig, datasets: list[RealDataset], progress: Progress
 
 
 def _record(dataset: RealDataset, model: str, scores: dict, *, kind: str) -> dict:
+    r_values = [v for v in scores["per_readout_r"].values() if np.isfinite(v)]
     return {"task": "real", "dataset": dataset.name, "model": model, "kind": kind, "mse": scores["pooled"],
-            "n": scores["n"], "per_readout": scores["per_readout"], "per_experiment": scores.get("per_experiment", {})}
+            "n": scores["n"], "per_readout": scores["per_readout"], "per_readout_r": scores["per_readout_r"],
+            "median_readout_r": float(np.median(r_values)) if r_values else float("nan"),
+            "per_experiment": scores.get("per_experiment", {})}
 
 
 # ---- report and figure -------------------------------------------------------------------------
@@ -209,23 +214,25 @@ def report_markdown(records: list[dict], meta: dict) -> str:
     for dataset in dict.fromkeys(r["dataset"] for r in records):
         rows = [r for r in records if r["dataset"] == dataset]
         readouts = next((list(r["per_readout"]) for r in rows if r.get("per_readout")), [])
-        lines += [f"## {dataset}", "", "| model | pooled MSE | " + " | ".join(readouts) + " | fit s | inhibitors |",
-                  "|---|---|" + "---|" * len(readouts) + "---|---|"]
+        lines += [f"## {dataset}", "",
+                  "| model | pooled MSE | " + " | ".join(readouts) + " | median r | fit s | inhibitors |",
+                  "|---|---|" + "---|" * len(readouts) + "---|---|---|"]
         for r in rows:
             if r["kind"] == "external":
                 lines.append(f"| {r['model']} | {r['mse']:.4f} (fit {r['fit_mse']:.4f}, t = {r['time']:g}) | "
-                             + " | ".join("" for _ in readouts) + " | | |")
+                             + " | ".join("" for _ in readouts) + " | | | |")
                 continue
             per = " | ".join(_fmt(r["per_readout"].get(k)) for k in readouts)
             note = "" if r["kind"] == "reference" else ("read" if r.get("uses_inhibit") else "ignored")
             mse = f"error: {r['error']}" if r.get("error") else _fmt(r["mse"])
-            lines.append(f"| {r['model']} | {mse} | {per} | {r.get('fit_seconds', '')} | {note} |")
+            lines.append(f"| {r['model']} | {mse} | {per} | {_fmt(r.get('median_readout_r'), 3)} | "
+                         f"{r.get('fit_seconds', '')} | {note} |")
         lines.append("")
     return "\n".join(lines) + "\n"
 
 
-def _fmt(value) -> str:
-    return "" if value is None or not np.isfinite(value) else f"{value:.4f}"
+def _fmt(value, digits: int = 4) -> str:
+    return "" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
 def plot_grid(dataset: RealDataset, times: np.ndarray, pred: np.ndarray, model: str, path: str | Path) -> Path:
