@@ -27,8 +27,11 @@ from hmlm_sb.cli.common import progress_bar
               help="--task real: your MIDAS table (with --pkn).")
 @click.option("--pkn", "pkn_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="--task real: the prior-knowledge network of --midas (SIF, SBML-qual, Netflux).")
+@click.option("--datasets", default="", help="--task real: comma-separated data sets of ../shared/data/midas "
+              "(default: all; ToyMMB with --quick).")
 def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network_file: str | None,
-              no_literature: bool, workers: int, task: str, midas_file: str | None, pkn_file: str | None) -> None:
+              no_literature: bool, workers: int, task: str, midas_file: str | None, pkn_file: str | None,
+              datasets: str) -> None:
     """Run baselines and the HMLM side by side; write results.json, report.md and PNGs."""
     import torch
 
@@ -50,7 +53,8 @@ def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network
     if task == "real" or midas_file or pkn_file:
         from hmlm_sb.cli.benchmark_real import run_real_task
 
-        run_real_task(chosen, quick, out_dir, midas_file, pkn_file, seeds)
+        names = [d.strip() for d in datasets.split(",") if d.strip()]
+        run_real_task(chosen, quick, out_dir, midas_file, pkn_file, names)
         return
     config = BenchmarkConfig.quick(chosen) if quick else BenchmarkConfig(models=chosen)
     if seeds is not None:

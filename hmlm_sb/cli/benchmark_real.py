@@ -23,11 +23,13 @@ def shared_midas_folder() -> Path:
 
 
 def run_real_task(models: list[str], quick: bool, out_dir: str, midas: str | None, pkn: str | None,
-                  seeds: int | None) -> None:
+                  names: list[str] | None = None) -> None:
+    """Leave one experiment out: ``quick`` uses the models' quick settings (and ToyMMB
+    alone unless ``names`` says which data sets)."""
     from hmlm_sb.benchmark.real import (QUICK_DATASETS, RealConfig, plot_grid, report_markdown, resolve_datasets,
                                         run_real)
 
-    names = list(QUICK_DATASETS) if quick and not midas else None
+    names = names or (list(QUICK_DATASETS) if quick and not midas else None)
     datasets = resolve_datasets(shared_midas_folder(), midas, pkn, names)
     config = RealConfig(models=models, profile="quick" if quick else "full", max_folds=None)
     total = sum(len(d.data.conditions) for d in datasets) * len(models)
