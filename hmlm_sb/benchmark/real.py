@@ -4,8 +4,8 @@ Each data set is a PKN (SIF) and a MIDAS table (``../shared/data/midas/<name>/PK
 and ``MD-*.csv``, or a user's pair). For every experiment in turn, a model is fitted on
 all the others and predicts the held-out one from its stimuli, inhibitors and t = 0
 state. Scored: MSE over the non-NaN readouts at the measured time points after t = 0,
-per readout and pooled (and each readout's Pearson r over those entries), next to two references computed on the same entries: each
-readout's training mean (the mean over the training experiments at t > 0), and the
+per readout and pooled (and each readout's Pearson r over those entries), next to two
+references computed on the same entries: each readout's training mean (the mean over the training experiments at t > 0), and the
 Boolean floor (the lowest error any 0/1 model can reach: per entry min(v^2, (v-1)^2)).
 The external caspo / corneto numbers recorded in ../shared/data/README.md sit beside
 them, labelled external with their source.
