@@ -155,14 +155,15 @@ def _parsed(value: Any) -> dict[str, Any]:
 def retrain_cell(store, *, cell: str | None = None, model_kind: str | None = None, force: bool = False,
                  keep_history: bool = False, out_dir: str | Path = "hmlm_runs", console=None) -> RetrainOutcome:
     """Retrain, with its own config, the newest run of each model kind of ``cell`` whose
-    subgraph fingerprint differs from the cell's now (every one when ``force``). Kinds
-    whose runs write crosstalk go first."""
+    subgraph fingerprint differs from the cell's now, or that trained on stored experiments
+    the cell's experiments changed since (every one when ``force``). Kinds whose runs
+    write crosstalk go first."""
+    from hmlm_sb.store.experiments import experiment_change, experiments_changed
+
     runs = latest_runs(store, cell, model_kind)
     cell = cell if cell is not None else (runs[0].get("cell") or "")
     network = store.load_network(cell=cell) if cell else store.load_network()
     current = subgraph_manifest(network)
-    from hmlm_sb.store.experiments import experiment_change, experiments_changed
-
     stale = [r for r in runs if r.get("fingerprint") != current["fingerprint"]
              or experiments_changed(store, cell, r["config"])]
     todo = runs if force else stale

@@ -44,9 +44,9 @@ def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | N
     Every file is read and checked before anything is written; importing the same file
     twice changes nothing.
     """
-    from hmlm_sb.cli.import_data import is_data_file, map_data_files, read_data_files, save_data_files
     from rich.console import Console
 
+    from hmlm_sb.cli.import_data import is_data_file, map_data_files, read_data_files, save_data_files
     from hmlm_sb.io import read_network
 
     if model_id and len(files) > 1:
