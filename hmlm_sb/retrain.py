@@ -4,7 +4,9 @@ The last TrainingRun of a cell holds the fingerprint of the subgraph it was trai
 and a manifest (``subgraph.json`` beside its checkpoint: species, reaction and pathway
 uids). When the cell's subgraph now has another fingerprint (a model imported, replaced
 or removed), the run's config is trained again on the current subgraph and its
-crosstalk written; what changed is reported from the manifest.
+crosstalk written; what changed is reported from the manifest. A run trained on stored
+experiments (``hmlm train --experiments``) is retrained too when the cell's experiments
+changed since (its config keeps their uids and digest: hmlm_sb.store.experiments).
 """
 from __future__ import annotations
 
