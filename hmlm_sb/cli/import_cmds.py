@@ -49,11 +49,11 @@ def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | N
     from hmlm_sb.cli.import_data import is_data_file, map_data_files, read_data_files, save_data_files
     from hmlm_sb.io import read_network
 
-    if model_id and len(files) > 1:
-        raise click.UsageError("--model-id names one model: give one file")
     console = Console(stderr=True)
     data_files = [p for p in files if is_data_file(p, fmt)]
     files = tuple(p for p in files if p not in data_files)
+    if model_id and len(files) > 1:
+        raise click.UsageError("--model-id names one model: give one network file")
     data_sets = read_data_files(data_files, fmt, name_map, normalise, normalise_params)
     networks = []
     for path in files:
