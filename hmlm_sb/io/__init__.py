@@ -51,6 +51,10 @@ def read_network(path: str | Path, format: str = "auto", *, strict: bool = False
     if not path.is_file():
         raise InputError("no such file", file=str(path))
     fmt = detect_format(path) if format == "auto" else format
+    if model_id is not None:
+        from hmlm_sb.io.limits import check_id
+
+        check_id(model_id, "--model-id", file=str(path))
     try:
         network = _read(path, fmt, strict=strict, model_id=model_id, organism=organism)
         if pathways:
@@ -91,7 +95,7 @@ def _read(path: Path, fmt: str, *, strict: bool, model_id: str | None, organism:
 
 
 def _check(network: Network, path: Path) -> None:
-    from hmlm_sb.io.sbml import check_network
+    from hmlm_sb.io.checks import check_network
 
     check_network(network, path)
 
