@@ -176,15 +176,5 @@ def _names_in(node) -> set[str]:
 __all__ = ["read_sbml", "write_sbml", "STREAM_ABOVE_BYTES", "BROKEN_XML_ERRORS", "HMLM_NS", "INHIBITOR_SBO",
            "STIMULATOR_SBO", "SPECIES_KIND_SBO", "MemberResolver", "SIds", "check_libsbml", "check_network",
            "data_node", "hmlm_data", "modifier_sign", "notes_text", "read_document", "restore_ids", "sbo_of",
-           "summarise_errors", "file_sha256"]
+           "summarise_errors"]
 
-
-def file_sha256(path: str | Path) -> str:
-    """The file's SHA-256 (the XML guard computes it while it reads; this is for other callers)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

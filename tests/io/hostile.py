@@ -4,7 +4,8 @@ Used by test_io_hostile.py (one test per kind) and test_io_hostile_fuzz.py (rand
 cases, each run through the CLI in a child process under a memory and time bound).
 Run as a script it builds the corpus and prints the figures docs/importers.md records:
 
-    PYTHONPATH=. .venv/bin/python tests/io/hostile.py --cases 300 --seed 1
+    PYTHONPATH=. .venv/bin/python tests/io/hostile.py --cases 200 --seed 1
+    PYTHONPATH=. .venv/bin/python tests/io/hostile.py --cases 100 --seed 1 --root ../before  # another checkout
 """
 from __future__ import annotations
 
@@ -317,7 +318,11 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--read", help="worker: read one file, print the outcome as JSON")
+    parser.add_argument("--root", type=Path, help="run another checkout's hmlm (a before/after comparison)")
     args = parser.parse_args()
+    if args.root:
+        global ROOT
+        ROOT = args.root.resolve()
     if args.read:
         _read_one(args.read)
         return
