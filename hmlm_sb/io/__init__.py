@@ -2,7 +2,10 @@
 
 :func:`read_network` is the one entry point: it picks the reader from the extension
 (or, failing that, the first bytes), adds ``--pathways`` and ``--organism``, checks
-references, and raises only :class:`~hmlm_sb.errors.InputError` on bad input.
+references, and raises only :class:`~hmlm_sb.errors.InputError` on bad input. Hostile
+input is refused before a parser builds anything: XML by :mod:`hmlm_sb.io.xml_guard`,
+workbooks by :mod:`hmlm_sb.io.workbook_guard`, ids and names by :mod:`hmlm_sb.io.checks`
+(limits in :mod:`hmlm_sb.io.limits`).
 """
 from __future__ import annotations
 

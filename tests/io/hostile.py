@@ -205,24 +205,53 @@ def _limit_memory(memory: int):
     return limit
 
 
-def _child(args: list[str], memory: int, seconds: float, env: dict[str, str] | None) -> tuple[object, str, str, float]:
-    started = time.perf_counter()
+def _rss(pid: int) -> int:
     try:
-        out = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=seconds,
-                             preexec_fn=_limit_memory(memory), cwd=ROOT,
-                             env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
-        return out.returncode, out.stdout, out.stderr, time.perf_counter() - started
-    except subprocess.TimeoutExpired:
-        return "timeout", "", "", time.perf_counter() - started
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _child(args: list[str], memory: int, seconds: float, env: dict[str, str] | None,
+           address_space: bool = True) -> tuple[object, str, str, float]:
+    """Run ``python ARGS`` bounded by ``seconds`` and ``memory``: address space (RLIMIT_AS)
+    or, for the CLI (the store reserves terabytes of address space it never touches),
+    resident memory polled every 20 ms (over it: killed, reported as ``memory``)."""
+    import tempfile
+
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=err, cwd=ROOT, text=True,
+                                preexec_fn=_limit_memory(memory) if address_space else None,
+                                env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+        code: object = None
+        while code is None:
+            try:
+                code = proc.wait(timeout=0.02)
+            except subprocess.TimeoutExpired:
+                if time.perf_counter() - started > seconds:
+                    code = "timeout"
+                elif not address_space and _rss(proc.pid) > memory:
+                    code = "memory"
+                if code is not None:
+                    proc.kill()
+                    proc.wait()
+        out.seek(0)
+        err.seek(0)
+        return code, out.read(), err.read(), time.perf_counter() - started
 
 
 def run_import(path: Path, *, memory: int = MEMORY_BYTES, seconds: float = SECONDS,
                env: dict[str, str] | None = None) -> dict:
-    """``hmlm import FILE`` into a fresh store in a child process limited to ``memory``
-    bytes of address space and ``seconds`` of wall time: its exit code, stderr, time."""
+    """``hmlm import FILE`` into a fresh store in a child process bounded to ``memory``
+    bytes resident and ``seconds`` of wall time: its exit code, stderr, time."""
     store = path.with_suffix(path.suffix + ".lbdb")
     code, _, stderr, seconds_taken = _child(["-m", "hmlm_sb.cli.main", "--db", str(store), "import", str(path)],
-                                            memory, seconds, env)
+                                            memory, seconds, env, address_space=False)
     return {"code": code, "stderr": stderr, "seconds": seconds_taken, "stored": store.exists()}
 
 
@@ -250,11 +279,11 @@ def _read_one(path: str) -> None:
 
 
 def judge(result: dict) -> str:
-    """``refused`` (one line, exit 2), ``accepted``, or what went wrong: ``timeout``,
-    ``crash`` (a signal: segfault, or the memory bound), ``traceback``."""
+    """``refused`` (one line, exit 2, nothing stored), ``accepted``, or what went wrong:
+    ``timeout``, ``memory``, ``crash`` (a signal: a segfault), ``traceback``."""
     code, stderr = result["code"], result["stderr"].strip()
-    if code == "timeout":
-        return "timeout"
+    if code in ("timeout", "memory"):
+        return code
     if code < 0 or code >= 128:
         return "crash"
     if "Traceback" in stderr or "MemoryError" in stderr:

@@ -1,7 +1,8 @@
 """Fuzz target for hostile input: depth, entities, long ids and names, zip bombs.
 
-Every case runs in a child process bounded in address space (RLIMIT_AS) and wall time,
-so a crash, a blow-up or a hang fails the case instead of the test run. A case passes
+Every case runs in a child process bounded in memory and wall time (``read_network`` by
+address space, RLIMIT_AS; the CLI, whose store reserves terabytes of address space, by
+resident memory), so a crash, a blow-up or a hang fails the case instead of the test run. A case passes
 when it is refused with one line (or, for the few kinds that are not hostile at that
 size, read): never a crash, a traceback, a timeout or an accepted entity expansion.
 The fast set reads with ``read_network``; the slow set imports through the CLI.
@@ -74,7 +75,7 @@ def test_shared_strings_bomb_is_refused_within_bounds(tmp_path):
 def test_hostile_corpus_through_the_cli(tmp_path):
     """The issue's corpus, smaller: random cases of every kind plus the two full-size
     workbook bombs (5 million rows; a 2 GB shared-strings table), each through
-    ``hmlm import`` under 2 GB of address space and 60 s."""
+    ``hmlm import`` under 2 GiB resident and 60 s."""
     rng = random.Random(16)
     cases = [hostile.corpus_case(rng, tmp_path, k) for k in range(40)]
     cases.append(("workbook_rows", hostile.workbook(tmp_path / "rows5m.xlsx", extra_rows=5_000_000)))
