@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from hmlm_sb.errors import InputError
-from hmlm_sb.io.experiments import CONTROL_ID, Experiment, ExperimentSet, _csv_frame, numeric_column
+from hmlm_sb.io.experiment_table import CONTROL_ID, Experiment, ExperimentSet, _csv_frame, numeric_column
 
 IGNORED_TAGS = ("NOINHIB", "NOCYTO", "NOLIG", "NO-INHIB", "NO-CYTO", "NO-LIG")
 
