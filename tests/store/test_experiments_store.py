@@ -129,3 +129,19 @@ def test_raw_data_warns_and_normalise_scales_before_storing(tmp_path, capsys):
     np.testing.assert_allclose(stored["EGF"].experiment.values[:, 0], [0, 1])
     assert run(db, "import", str(raw), "--cell", "c", "--normalise-param", "hill=3") == 2
     assert "needs --normalise time" in capsys.readouterr().err
+
+
+def test_a_neo4j_store_of_schema_1_0_is_upgraded_and_refused_read_only():
+    from hmlm_sb.errors import SchemaVersionError
+    from hmlm_sb.store.cypher import NEO4J_SCHEMA_STATEMENTS
+    from hmlm_sb.store.neo4j_store import Neo4jStore
+    from hmlm_sb.store.schema import graph_schema
+
+    from .test_neo4j_store import URL, FakeDriver, statements
+
+    with pytest.raises(SchemaVersionError, match="open it once for writing to upgrade it"):
+        Neo4jStore(URL, read_only=True, driver=FakeDriver(version="1.0"))
+    driver = FakeDriver(version="1.0")
+    store = Neo4jStore(URL, driver=driver)
+    assert statements(driver, "auto") == NEO4J_SCHEMA_STATEMENTS
+    assert store.schema_version() == graph_schema().version
