@@ -43,8 +43,9 @@ def _group(ctx: click.Context, db: str, debug: bool) -> None:
 
 
 def cli(argv: list[str] | None = None) -> None:
-    """Entry point: HmlmError becomes one clear line and exit code 2 (traceback with --debug)."""
-    from hmlm_sb.errors import HmlmError
+    """Entry point: HmlmError becomes one clear line and exit code 2 (traceback with --debug);
+    Ctrl-C exits 130 (what a shell reports for SIGINT)."""
+    from hmlm_sb.errors import LINE_LIMIT, HmlmError, shorten
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("HMLM_DEBUG") == "1"
@@ -53,15 +54,18 @@ def cli(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
+        exc.message = shorten(exc.message, LINE_LIMIT)
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C inside a command into Abort
+        interrupted = isinstance(exc.__context__, KeyboardInterrupt)
+        click.echo("interrupted" if interrupted else "aborted", err=True)
+        sys.exit(130 if interrupted else 1)
     except HmlmError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {shorten(exc, LINE_LIMIT)}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

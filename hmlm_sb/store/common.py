@@ -7,7 +7,6 @@ transaction that commits when the block ends and rolls back when it raises.
 from __future__ import annotations
 
 import json
-import re
 from abc import abstractmethod
 from collections import defaultdict
 from contextlib import AbstractContextManager
@@ -25,7 +24,6 @@ from hmlm_sb.store.schema import META_UID, graph_schema
 NODE_WRITE_ORDER = ("Model", "Compartment", "Species", "Reaction", "Pathway", "Xref")
 CROSSTALK_LABELS = {"species": "Species", "pathway": "Pathway"}
 MODEL_COLUMNS = ["id", "name", "format", "source_file", "sha256", "imported_at", "organism"]
-TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|CHECKPOINT)\b", re.IGNORECASE)
 RUN_COLUMNS = ["id", "model_kind", "cell", "fingerprint", "config", "metrics", "checkpoint", "created_at",
                "model_ids"]
 
@@ -353,35 +351,3 @@ def _crosstalk_row(edge: CrosstalkEdge, run: TrainingRunRecord) -> dict[str, Any
     return {"from": edge.source, "to": edge.target, "weight": float(edge.weight), "rank": int(edge.rank),
             "condition": edge.condition, "run": run.id, "model_kind": run.model_kind, "known": bool(edge.known),
             "created_at": run.created_at}
-
-
-# ---- user queries ---------------------------------------------------------------------------------
-def check_single_statement(cypher: str) -> None:
-    """Refuse several statements in one query and transaction control (BEGIN/COMMIT...):
-    each query runs in the transaction the store gives it."""
-    if TRANSACTION_CONTROL.match(cypher):
-        raise InputError("transaction control is not allowed: each query runs in its own transaction",
-                         element="query")
-    if _has_inner_semicolon(cypher):
-        raise InputError("one statement per query (found ';' between statements)", element="query")
-
-
-def _has_inner_semicolon(text: str) -> bool:
-    quote = None
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\" and quote != "`":
-                i += 1
-            elif ch == quote:
-                quote = None
-        elif ch in "'\"`":
-            quote = ch
-        elif text.startswith("//", i):
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-        elif ch == ";" and text[i + 1:].strip():
-            return True
-        i += 1
-    return False

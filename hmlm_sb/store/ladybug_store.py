@@ -15,11 +15,12 @@ from typing import Any, Iterator, Mapping
 
 import pandas as pd
 
-from hmlm_sb.errors import StoreError
-from hmlm_sb.store.common import CypherStore, check_single_statement
+from hmlm_sb.errors import StoreError, shorten
+from hmlm_sb.store.common import CypherStore
 from hmlm_sb.store.cypher import READS, SHARED_WRITES
 from hmlm_sb.store.records import Columns, column_length, complete
 from hmlm_sb.store.schema import META_LABEL, META_UID, arrow_schema, graph_schema, ladybug_ddl
+from hmlm_sb.store.statements import check_user_query
 
 WRITE_REFUSED = ("read-only transaction", "read-only database", "read only mode", "READ ONLY mode")
 LOCKED = "Could not set lock"
@@ -111,7 +112,9 @@ class LadybugStore(CypherStore):
 
     # ---- queries ---------------------------------------------------------------------------------
     def query(self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> pd.DataFrame:
-        check_single_statement(cypher)
+        check_user_query(cypher, params, write=write)
+        for name, value in (params or {}).items():
+            _check_typed(value, f"${name}")
         if write:
             self._require_writable()
             columns, rows = self._execute(cypher, params)
@@ -165,6 +168,39 @@ class LadybugWriter:
         table = _arrow_table(columns, names)
         pair = f" (from='{source}', to='{target}')" if len(self.schema.rel(rel).pairs) > 1 else ""
         self.store._execute(f"COPY {rel} FROM $rows{pair}", {"rows": table})
+
+
+def _check_typed(value: Any, where: str) -> None:
+    """LadybugDB lists hold values of one type (ints and floats may mix; None anywhere)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_typed(item, f"{where}.{key}")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            raise StoreError(f"parameter {shorten(where)}: an empty list has no element type in LadybugDB; "
+                             "leave the condition out instead")
+        kinds = {_kind(item) for item in value} - {"null"}
+        if len(kinds) > 1:
+            raise StoreError(f"parameter {shorten(where)}: a list mixing {' and '.join(sorted(kinds))} values; "
+                             "LadybugDB lists hold values of one type")
+        for k, item in enumerate(value):
+            _check_typed(item, f"{where}[{k}]")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, dict):
+        return "map"
+    return type(value).__name__
 
 
 def _plain(value: Any) -> Any:

@@ -16,10 +16,11 @@ from typing import Any, Iterator, Mapping
 import pandas as pd
 
 from hmlm_sb.errors import HmlmError, StoreError
-from hmlm_sb.store.common import CypherStore, check_single_statement
+from hmlm_sb.store.common import CypherStore
 from hmlm_sb.store.cypher import NEO4J_BATCH_SIZE, NEO4J_SCHEMA_STATEMENTS, NEO4J_WRITES, READS, SHARED_WRITES
 from hmlm_sb.store.records import Columns, rows_of
 from hmlm_sb.store.schema import META_UID, graph_schema
+from hmlm_sb.store.statements import check_user_query
 
 # The driver logs connection failures as warnings; without a handler Python prints them
 # to stderr beside our one-line error. Our StoreError already says what went wrong.
@@ -99,7 +100,7 @@ class Neo4jStore(CypherStore):
             tx.commit()
 
     def query(self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> pd.DataFrame:
-        check_single_statement(cypher)
+        check_user_query(cypher, params, write=write)
         if write:
             self._require_writable()
         with self._errors(), self._session() as session:
