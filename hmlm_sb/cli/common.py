@@ -11,11 +11,32 @@ def db_url(ctx: click.Context) -> str:
     return ctx.find_root().obj["db"]
 
 
+def shown_db_url(ctx: click.Context) -> str:
+    """The store's address as it may be printed (no password)."""
+    from hmlm_sb.store.urls import redact_url
+
+    return redact_url(db_url(ctx))
+
+
+def require_existing_store(ctx: click.Context, what: str) -> None:
+    """Refuse (one line) when a LadybugDB path does not exist, instead of creating it."""
+    from pathlib import Path
+
+    from hmlm_sb.errors import StoreError
+    from hmlm_sb.store.urls import is_neo4j_url
+
+    url = db_url(ctx)
+    if not is_neo4j_url(url) and not Path(url).exists():
+        raise StoreError(f"no store at {url}: {what}")
+
+
 @contextmanager
 def open_store_from(ctx: click.Context, *, read_only: bool = False) -> Iterator["GraphStore"]:  # noqa: F821
     from hmlm_sb.store import open_store
 
-    store = open_store(db_url(ctx), read_only=read_only)
+    options = ctx.find_root().obj
+    store = open_store(db_url(ctx), read_only=read_only, buffer_pool_mb=options.get("buffer_pool_mb"),
+                       timeout_s=options.get("neo4j_timeout_s"))
     try:
         yield store
     finally:

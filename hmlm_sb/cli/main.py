@@ -32,13 +32,21 @@ LAZY_HELP.update({target: text for target, text in COMMANDS.values()})
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="HMLM_DB", default="./hmlm.lbdb", show_default=True,
               help="Store: a LadybugDB path, or neo4j://host:7687 / bolt://... (env HMLM_DB).")
+@click.option("--buffer-pool", "buffer_pool_mb", type=click.IntRange(min=64), envvar="HMLM_BUFFER_POOL_MB",
+              default=None, metavar="MB", help="LadybugDB memory bound in MB (env HMLM_BUFFER_POOL_MB; default 1024).")
+@click.option("--neo4j-timeout", "neo4j_timeout_s", type=click.FloatRange(min=0, min_open=True),
+              envvar="HMLM_NEO4J_TIMEOUT", default=None, metavar="SECS",
+              help="Seconds to connect to Neo4j and to get a connection (env HMLM_NEO4J_TIMEOUT; default 5).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="hmlm-sb")
 @click.pass_context
-def _group(ctx: click.Context, db: str, debug: bool) -> None:
+def _group(ctx: click.Context, db: str, buffer_pool_mb: int | None, neo4j_timeout_s: float | None,
+           debug: bool) -> None:
     """hmlm: learn signaling dynamics and crosstalk, kept in a graph database."""
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
+    ctx.obj["buffer_pool_mb"] = buffer_pool_mb
+    ctx.obj["neo4j_timeout_s"] = neo4j_timeout_s
     ctx.obj["debug"] = debug
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hmlm_sb.cli.common import db_url, open_store_from, print_frame
+from hmlm_sb.cli.common import open_store_from, print_frame, shown_db_url
 from hmlm_sb.errors import shorten
 
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -27,18 +27,18 @@ def info(ctx: click.Context, fmt: str) -> None:
     with open_store_from(ctx) as store:
         version = store.schema_version()
         counts = store.counts()
-    backend = "Neo4j" if is_neo4j_url(db_url(ctx)) else "LadybugDB"
+    backend = "Neo4j" if is_neo4j_url(shown_db_url(ctx)) else "LadybugDB"
     from hmlm_sb.store.schema import graph_schema
 
     labels = set(graph_schema().nodes)
     frame = pd.DataFrame([{"kind": "label" if name in labels else "relationship", "name": name, "count": n}
                           for name, n in counts.items()], columns=["kind", "name", "count"])
     if fmt == "json":
-        click.echo(json.dumps({"store": db_url(ctx), "backend": backend, "schema_version": version,
+        click.echo(json.dumps({"store": shown_db_url(ctx), "backend": backend, "schema_version": version,
                                "counts": counts}, indent=2))
         return
     if fmt == "table":
-        click.echo(f"store: {db_url(ctx)} ({backend})")
+        click.echo(f"store: {shown_db_url(ctx)} ({backend})")
         click.echo(f"schema version: {version}")
     print_frame(frame, fmt, title="counts")
 

@@ -8,6 +8,7 @@ is looked up before it is copied (:func:`common._refuse_taken_uids`; Xrefs filte
 """
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,19 +26,24 @@ from hmlm_sb.store.statements import check_user_query
 WRITE_REFUSED = ("read-only transaction", "read-only database", "read only mode", "READ ONLY mode")
 LOCKED = "Could not set lock"
 INTERNAL_KEYS = ("_ID", "_LABEL", "_SRC", "_DST")
+BUFFER_POOL_ENV = "HMLM_BUFFER_POOL_MB"
+DEFAULT_BUFFER_POOL_MB = 1024
+MIN_BUFFER_POOL_MB = 64
 
 
 class LadybugStore(CypherStore):
     """A LadybugDB database file. ``read_only`` opens it read-only (several readers may
     share it); one writer at a time, a second gets :class:`StoreError`."""
 
-    def __init__(self, path: str | Path, read_only: bool = False, max_db_size: int | None = None):
+    def __init__(self, path: str | Path, read_only: bool = False, max_db_size: int | None = None,
+                 buffer_pool_mb: int | None = None):
         self.path = Path(path)
         self.url = str(path)
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise StoreError(f"no store at {self.url}: create it first (hmlm info, or an import)")
-        self._db, self._conn = _open(self.path, read_only, max_db_size)
+        self.buffer_pool_mb = buffer_pool_size_mb(buffer_pool_mb)
+        self._db, self._conn = _open(self.path, read_only, max_db_size, self.buffer_pool_mb)
         self._query_conn = None  # runs user queries in READ ONLY transactions (see _read_only_tx)
         try:
             self._ensure_schema()
@@ -217,13 +223,28 @@ def _arrow_table(columns: Columns, names_and_types: list[tuple[str, str]]):
     return pa.Table.from_pydict(complete(columns, names), schema=arrow_schema(names_and_types))
 
 
-def _open(path: Path, read_only: bool, max_db_size: int | None):
+def buffer_pool_size_mb(mb: int | None = None) -> int:
+    """LadybugDB's buffer pool in MB: ``mb``, else $HMLM_BUFFER_POOL_MB, else 1024. Without
+    one LadybugDB takes a share of the machine's memory and keeps growing into it."""
+    if mb is None:
+        text = os.environ.get(BUFFER_POOL_ENV, "").strip()
+        if not text:
+            return DEFAULT_BUFFER_POOL_MB
+        if not text.isdigit():
+            raise StoreError(f"{BUFFER_POOL_ENV}={shorten(text, 40)!r} is not a whole number of MB")
+        mb = int(text)
+    if mb < MIN_BUFFER_POOL_MB:
+        raise StoreError(f"the buffer pool must be at least {MIN_BUFFER_POOL_MB} MB, not {mb}")
+    return int(mb)
+
+
+def _open(path: Path, read_only: bool, max_db_size: int | None, buffer_pool_mb: int):
     import ladybug
 
     # auto_checkpoint stays on: each import then costs a checkpoint (~0.1 s per relationship
     # table here), but with it off LadybugDB 0.22 corrupts its heap when a transaction
     # that COPYed rows is rolled back (crash on close).
-    options: dict[str, Any] = {"read_only": read_only}
+    options: dict[str, Any] = {"read_only": read_only, "buffer_pool_size": buffer_pool_mb << 20}
     if max_db_size:
         options["max_db_size"] = int(max_db_size)
     try:

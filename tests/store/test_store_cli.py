@@ -163,7 +163,7 @@ def test_wrong_neo4j_credentials_are_one_line(run, monkeypatch):
         def close(self):
             pass
 
-    monkeypatch.setattr(neo4j.GraphDatabase, "driver", lambda url, auth=None: Refusing())
+    monkeypatch.setattr(neo4j.GraphDatabase, "driver", lambda url, auth=None, **options: Refusing())
     monkeypatch.setenv("NEO4J_USERNAME", "nobody")
     code, _, err = run("--db", "neo4j://db:7687", "info")
     line = one_line_error(code, err)
