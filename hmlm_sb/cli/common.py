@@ -61,9 +61,9 @@ def print_frame(frame, fmt: str = "table", title: str | None = None) -> None:
         Console().print(table)
 
 
-def progress_bar(console=None):
-    """A rich progress bar for long work (on ``console`` when given)."""
+def progress_bar(console=None, **options):
+    """A rich progress bar for long work (on ``console`` when given; ``options`` go to rich's Progress)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), transient=False, console=console)
+                    TimeElapsedColumn(), transient=False, console=console, **options)

@@ -58,8 +58,8 @@ def retrain(ctx: click.Context, cell: str | None, model_kind: str | None, force:
     from pathlib import Path
 
     from hmlm_sb.cli.common import db_url
-    from hmlm_sb.errors import StoreError
-    from hmlm_sb.retrain import retrain_cell
+    from hmlm_sb.errors import HmlmError, StoreError
+    from hmlm_sb.retrain import latest_runs, retrain_cell
     from hmlm_sb.store import is_neo4j_url
 
     url = db_url(ctx)
@@ -67,6 +67,13 @@ def retrain(ctx: click.Context, cell: str | None, model_kind: str | None, force:
         raise StoreError(f"no store at {url}: nothing was trained there (run `hmlm demo` or `hmlm train`)")
     console = Console(stderr=True)
     with open_store_from(ctx) as store:
+        runs = latest_runs(store, cell, model_kind)
+        target = cell if cell is not None else (runs[0].get("cell") or "")
+        if not store.model_ids(target or None):
+            where = f"cell {target}" if target else "the store"
+            raise HmlmError(f"{where} holds no model any more (removed with `hmlm models --remove`?), so there is "
+                            f"nothing to retrain on: import the models again{f' with --cell {target}' if target else ''}, "
+                            "then run `hmlm retrain`")
         outcome = retrain_cell(store, cell=cell, model_kind=model_kind, force=force, keep_history=keep_history,
                                out_dir=out_dir, console=console)
     click.echo(outcome.describe())

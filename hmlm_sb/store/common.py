@@ -118,6 +118,16 @@ class CypherStore(GraphStore):
             _delete_model(w, model_id)
             w.run("delete_orphan_xrefs", {})
 
+    def model_ids(self, cell: str | None = None) -> list[str]:
+        """Ids of the stored models (of ``cell``'s models when given; [] for an unknown cell)."""
+        if cell is None:
+            return [row["uid"] for row in self._read("all_model_ids")]
+        return sorted({row["uid"] for row in self._read("models_in_cell", {"cell": cell}) if row["uid"]})
+
+    def crosstalk_of_model(self, model_id: str) -> dict[str, int]:
+        """Run id -> number of CROSSTALK edges with an end in ``model_id`` (removing the model deletes them)."""
+        return {str(row["run"]): int(row["edges"]) for row in self._read("crosstalk_of_model", {"model": model_id})}
+
     def list_models(self) -> pd.DataFrame:
         return pd.DataFrame(self._read("list_models"), columns=MODEL_COLUMNS)
 
