@@ -1,10 +1,13 @@
 """The embedded store: LadybugDB (one file, no server; the default ``./hmlm.lbdb``).
 
-Imports write with ``COPY <table> FROM $rows`` from Arrow tables inside one
-``BEGIN TRANSACTION`` ... ``COMMIT``; LadybugDB rolls the transaction back itself when a
-statement fails, and ``_write_tx`` rolls back on any other exception. A COPY that meets
-an existing primary key crashes LadybugDB 0.22 (segfault), so a uid that could be taken
-is looked up before it is copied (:func:`common._refuse_taken_uids`; Xrefs filtered).
+Imports write Arrow tables inside one ``BEGIN TRANSACTION`` ... ``COMMIT``: small tables
+by ``LOAD FROM $rows ... CREATE``, large ones by ``COPY <table> FROM $rows`` (see
+:class:`LadybugWriter`). LadybugDB rolls the transaction back itself when a statement
+fails, and ``_write_tx`` rolls back on any other exception, then renews the connection
+(the client keeps memory per COPYed table until its connection closes). A COPY that
+meets an existing primary key crashes LadybugDB 0.22 (segfault), so a uid that could be
+taken is looked up before it is written (:func:`common._refuse_taken_uids`; Xrefs
+filtered). The buffer pool is bounded (:func:`buffer_pool_size_mb`).
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ INTERNAL_KEYS = ("_ID", "_LABEL", "_SRC", "_DST")
 BUFFER_POOL_ENV = "HMLM_BUFFER_POOL_MB"
 DEFAULT_BUFFER_POOL_MB = 1024
 MIN_BUFFER_POOL_MB = 64
+COPY_ROWS = 20_000  # tables this long go in by COPY (see LadybugWriter)
 
 
 class LadybugStore(CypherStore):
@@ -88,12 +92,17 @@ class LadybugStore(CypherStore):
             result = conn.execute(cypher, dict(params or {}))
         except (RuntimeError, ValueError, TypeError) as exc:
             raise _query_error(exc) from None
-        if isinstance(result, list):
-            result = result[-1]
-        columns = result.get_column_names()
-        rows = []
-        while result.has_next():
-            rows.append(dict(zip(columns, result.get_next())))
+        results = result if isinstance(result, list) else [result]
+        try:
+            last = results[-1]
+            columns = last.get_column_names()
+            rows = []
+            while last.has_next():
+                rows.append(dict(zip(columns, last.get_next())))
+        finally:
+            # the client keeps every result (and the buffer-pool pages it holds) until it is closed
+            for each in results:
+                each.close()
         return columns, rows
 
     def _read(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -104,11 +113,23 @@ class LadybugStore(CypherStore):
         self._require_writable()
         self._execute("BEGIN TRANSACTION")
         try:
-            yield LadybugWriter(self)
-        except BaseException:
-            self._rollback()
-            raise
-        self._execute("COMMIT")
+            try:
+                yield LadybugWriter(self)
+            except BaseException:
+                self._rollback()
+                raise
+            self._execute("COMMIT")
+        finally:
+            self._renew_connection()
+
+    def _renew_connection(self) -> None:
+        """A fresh connection after each write: the client caches a prepared statement per
+        Arrow table COPYed (a new key each time) with its buffer-pool pages until the
+        connection closes, about 40 MB per import, until the pool is full."""
+        import ladybug
+
+        old, self._conn = self._conn, ladybug.Connection(self._db)
+        old.close()
 
     def _rollback(self, conn: Any = None) -> None:
         try:
@@ -150,7 +171,12 @@ class LadybugStore(CypherStore):
 
 
 class LadybugWriter:
-    """Writes of one transaction: tables go in by COPY, as Arrow tables."""
+    """Writes of one transaction, tables as Arrow tables: a small table goes in by
+    ``LOAD FROM $rows ... CREATE``, a large one (:data:`COPY_ROWS` rows or more) by ``COPY``.
+    LadybugDB checkpoints at the COMMIT of every transaction that COPYed, and that
+    checkpoint rewrites the regions the new rows land in: 0.1 s into a fresh store, up
+    to 1 s into one holding a few dozen models. Created rows only go to the write-ahead
+    log, checkpointed when it passes LadybugDB's threshold."""
 
     def __init__(self, store: LadybugStore):
         self.store = store
@@ -165,15 +191,31 @@ class LadybugWriter:
     def create_nodes(self, label: str, columns: Columns) -> None:
         props = self.schema.node(label).properties
         table = _arrow_table(columns, [(p.name, p.type) for p in props])
-        self.store._execute(f"COPY {label} FROM $rows", {"rows": table})
+        if table.num_rows >= COPY_ROWS:
+            self.store._execute(f"COPY {label} FROM $rows", {"rows": table})
+            return
+        values = ", ".join(f"`{p.name}`: `{p.name}`" for p in props)
+        self.store._execute(f"LOAD FROM $rows CREATE (:{label} {{{values}}})", {"rows": table})
 
     def create_rels(self, rel: str, source: str, target: str, columns: Columns) -> None:
         if not column_length(columns):
             return
-        names = [("from", "STRING"), ("to", "STRING")] + [(p.name, p.type) for p in self.schema.rel(rel).properties]
+        props = self.schema.rel(rel).properties
+        names = [("from", "STRING"), ("to", "STRING")] + [(p.name, p.type) for p in props]
         table = _arrow_table(columns, names)
-        pair = f" (from='{source}', to='{target}')" if len(self.schema.rel(rel).pairs) > 1 else ""
-        self.store._execute(f"COPY {rel} FROM $rows{pair}", {"rows": table})
+        if table.num_rows >= COPY_ROWS:
+            pair = f" (from='{source}', to='{target}')" if len(self.schema.rel(rel).pairs) > 1 else ""
+            self.store._execute(f"COPY {rel} FROM $rows{pair}", {"rows": table})
+            return
+        values = ", ".join(f"`{p.name}`: `{p.name}`" for p in props)
+        # two MATCH clauses: one index seek per end (a comma pattern plans a cross product)
+        _, rows = self.store._execute(
+            f"LOAD FROM $rows MATCH (a:{source} {{uid: `from`}}) MATCH (b:{target} {{uid: `to`}}) "
+            f"CREATE (a)-[:{rel} {{{values}}}]->(b) RETURN count(*) AS created", {"rows": table})
+        created = int(rows[0]["created"]) if rows else 0
+        if created != table.num_rows:  # COPY refuses a missing end; MATCH would skip it
+            raise StoreError(f"{rel}: {table.num_rows - created} of {table.num_rows} relationships have an end "
+                             f"missing in {source} or {target}; nothing was written")
 
 
 def _check_typed(value: Any, where: str) -> None:
