@@ -61,6 +61,38 @@ def print_frame(frame, fmt: str = "table", title: str | None = None) -> None:
         Console().print(table)
 
 
+def print_rows(columns: list[str], rows: list[dict], fmt: str = "table", title: str | None = None) -> None:
+    """Rows of plain values (what ``GraphStore.query_rows`` returns) as a table, CSV or JSON,
+    written as :func:`print_frame` writes a DataFrame, without loading pandas."""
+    if fmt == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if row.get(c) is None else row.get(c) for c in columns] for row in rows])
+        click.echo(buffer.getvalue(), nl=False)
+    elif fmt == "json":
+        import json
+        import math
+
+        def plain(value):
+            return None if isinstance(value, float) and not math.isfinite(value) else value
+
+        click.echo(json.dumps([{c: plain(row.get(c)) for c in columns} for row in rows], indent=2, default=str))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for col in columns:
+            table.add_column(str(col))
+        for row in rows:
+            table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        Console().print(table)
+
+
 def progress_bar(console=None, **options):
     """A rich progress bar for long work (on ``console`` when given; ``options`` go to rich's Progress)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from hmlm_sb.cli.common import open_store_from, print_frame
+from hmlm_sb.cli.common import open_store_from, print_rows
 
 
 @click.command("crosstalk")
@@ -21,8 +21,8 @@ from hmlm_sb.cli.common import open_store_from, print_frame
 def crosstalk(ctx: click.Context, species: str | None, pathway: str | None, level: str | None,
               condition: str | None, novel: bool, top: int, fmt: str) -> None:
     """Ranked learned crosstalk edges, strongest first."""
-    from hmlm_sb.crosstalk import crosstalk_table
     from hmlm_sb.errors import InputError
+    from hmlm_sb.store.crosstalk_rows import CROSSTALK_COLUMNS, crosstalk_rows
 
     level = level or ("pathway" if pathway else "species")
     if species and level == "pathway":
@@ -30,14 +30,14 @@ def crosstalk(ctx: click.Context, species: str | None, pathway: str | None, leve
     if pathway and level == "species":
         raise InputError("--pathway selects pathway-level edges; drop --level species", element="--pathway")
     with open_store_from(ctx, read_only=True) as store:
-        frame = crosstalk_table(store, level=level, species=species, pathway=pathway,
-                                condition=condition, novel=novel, top=top)
-    if frame.empty and fmt == "table":
+        rows = crosstalk_rows(store, level=level, species=species, pathway=pathway,
+                              condition=condition, novel=novel, top=top)
+    if not rows and fmt == "table":
         click.echo("no crosstalk edges match (train a model and write crosstalk first: "
                    "`hmlm demo` or `hmlm retrain --force`)", err=True)
         return
     title = f"{'novel ' if novel else ''}{level} crosstalk" + (f" under {condition}" if condition else "")
-    print_frame(frame, fmt, title=title)
+    print_rows(CROSSTALK_COLUMNS, rows, fmt, title=title)
 
 
 @click.command("retrain")

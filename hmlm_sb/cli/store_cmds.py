@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hmlm_sb.cli.common import open_store_from, print_frame, shown_db_url
+from hmlm_sb.cli.common import open_store_from, print_frame, print_rows, shown_db_url
 from hmlm_sb.errors import shorten
 
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -64,11 +64,11 @@ def query(ctx: click.Context, cypher: str, params: tuple[str, ...], fmt: str, wr
     if plan.file_access:
         click.echo(f"note: {plan.describe_files()}", err=True)
     with open_store_from(ctx, read_only=not write) as store:
-        frame = store.query(cypher, values, write=write)
-    if len(frame.columns) == 0 and fmt == "table":
+        columns, rows = store.query_rows(cypher, values, write=write)
+    if not columns and fmt == "table":
         click.echo("ok (the query returns nothing)", err=True)
         return
-    print_frame(frame, fmt)
+    print_rows(columns, rows, fmt)
 
 
 def parse_params(items: tuple[str, ...] | list[str]) -> dict[str, Any]:

@@ -12,8 +12,6 @@ from collections import defaultdict
 from contextlib import AbstractContextManager
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
-import pandas as pd
-
 from hmlm_sb.errors import InputError, SchemaVersionError, StoreError
 from hmlm_sb.network import Cell, Network, element_uid, union
 from hmlm_sb.store import records
@@ -128,7 +126,9 @@ class CypherStore(GraphStore):
         """Run id -> number of CROSSTALK edges with an end in ``model_id`` (removing the model deletes them)."""
         return {str(row["run"]): int(row["edges"]) for row in self._read("crosstalk_of_model", {"model": model_id})}
 
-    def list_models(self) -> pd.DataFrame:
+    def list_models(self) -> "pd.DataFrame":  # noqa: F821
+        import pandas as pd
+
         return pd.DataFrame(self._read("list_models"), columns=MODEL_COLUMNS)
 
     def load_network(self, *, model: str | None = None, cell: str | None = None,
@@ -239,7 +239,9 @@ class CypherStore(GraphStore):
         with self._write_tx() as w:
             _record_run(w, run)
 
-    def training_runs(self, cell: str | None = None) -> pd.DataFrame:
+    def training_runs(self, cell: str | None = None) -> "pd.DataFrame":  # noqa: F821
+        import pandas as pd
+
         rows = self._read("training_runs_of_cell", {"cell": cell}) if cell else self._read("training_runs")
         out = [{"id": r["uid"], "model_kind": r.get("model_kind") or "", "cell": r.get("cell") or "",
                 "fingerprint": r.get("fingerprint") or "", "config": json.loads(r.get("config_json") or "{}"),

@@ -17,8 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-import pandas as pd
-
 from hmlm_sb.errors import StoreError, shorten
 from hmlm_sb.store.common import CypherStore
 from hmlm_sb.store.cypher import READS, SHARED_WRITES
@@ -138,7 +136,8 @@ class LadybugStore(CypherStore):
             pass  # a failed statement already rolled the transaction back
 
     # ---- queries ---------------------------------------------------------------------------------
-    def query(self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> pd.DataFrame:
+    def query_rows(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+                   write: bool = False) -> tuple[list[str], list[dict[str, Any]]]:
         check_user_query(cypher, params, write=write)
         for name, value in (params or {}).items():
             _check_typed(value, f"${name}")
@@ -149,7 +148,7 @@ class LadybugStore(CypherStore):
             columns, rows = self._execute(cypher, params)
         else:
             columns, rows = self._read_only_tx(cypher, params)
-        return pd.DataFrame([{k: _plain(v) for k, v in row.items()} for row in rows], columns=columns)
+        return columns, [{k: _plain(v) for k, v in row.items()} for row in rows]
 
     def _read_only_tx(self, cypher: str, params: Mapping[str, Any] | None) -> tuple[list[str], list[dict]]:
         """A user query in a READ ONLY transaction, on a connection of its own: the

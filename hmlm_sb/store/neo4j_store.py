@@ -15,8 +15,6 @@ import os
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
-import pandas as pd
-
 from hmlm_sb.errors import HmlmError, StoreError, shorten
 from hmlm_sb.store.common import CypherStore
 from hmlm_sb.store.cypher import NEO4J_BATCH_SIZE, NEO4J_SCHEMA_STATEMENTS, NEO4J_WRITES, READS, SHARED_WRITES
@@ -110,14 +108,15 @@ class Neo4jStore(CypherStore):
                 raise
             tx.commit()
 
-    def query(self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> pd.DataFrame:
+    def query_rows(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+                   write: bool = False) -> tuple[list[str], list[dict[str, Any]]]:
         check_user_query(cypher, params, write=write)
         if write:
             self._require_writable()
         with self._errors(), self._session() as session:
             run = session.execute_write if write else session.execute_read
             columns, rows = run(_rows, cypher, dict(params or {}))
-        return pd.DataFrame(rows, columns=columns)
+        return columns, rows
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
