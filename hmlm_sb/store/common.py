@@ -52,8 +52,9 @@ class CypherStore(GraphStore):
         rows = self._read("schema_version", {"uid": META_UID})
         return str(rows[0]["version"]) if rows else ""
 
-    def _check_schema_version(self) -> None:
-        found, expected = self.schema_version(), graph_schema().version
+    def _check_schema_version(self, found: str | None = None) -> None:
+        found = self.schema_version() if found is None else found
+        expected = graph_schema().version
         if found != expected:
             raise SchemaVersionError(f"{self.url} holds graph schema {found or 'none'}, this hmlm-sb uses "
                                      f"{expected}: use a new store (--db) or the matching hmlm-sb version")

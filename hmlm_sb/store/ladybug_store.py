@@ -21,7 +21,7 @@ from hmlm_sb.errors import StoreError, shorten
 from hmlm_sb.store.common import CypherStore
 from hmlm_sb.store.cypher import READS, SHARED_WRITES
 from hmlm_sb.store.records import Columns, column_length, complete
-from hmlm_sb.store.schema import META_LABEL, META_UID, arrow_schema, graph_schema, ladybug_ddl
+from hmlm_sb.store.schema import META_UID, arrow_schema, graph_schema, ladybug_ddl
 from hmlm_sb.store.statements import check_user_query
 
 WRITE_REFUSED = ("read-only transaction", "read-only database", "read only mode", "READ ONLY mode")
@@ -66,10 +66,15 @@ class LadybugStore(CypherStore):
 
     def _ensure_schema(self) -> None:
         schema = graph_schema()
-        tables = {row["name"] for row in self._execute("CALL show_tables() RETURN *")[1]}
-        if META_LABEL in tables and self.schema_version():
-            self._check_schema_version()  # before the tables: another version has other ones
+        try:  # an hmlm store: one query (an open for `hmlm query` costs little more than the query)
+            version = self.schema_version()
+        except StoreError:  # no Meta table; the client caches the failed statement per connection
+            self._renew_connection()
+            version = ""
+        if version:
+            self._check_schema_version(version)  # before the tables: another version has other ones
             return
+        tables = {row["name"] for row in self._execute("CALL show_tables() RETURN *")[1]}
         foreign = tables - set(schema.nodes) - set(schema.relationships)
         if foreign:
             raise StoreError(f"{self.url} is a LadybugDB database but not an hmlm store "
