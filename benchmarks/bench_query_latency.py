@@ -97,24 +97,25 @@ def run(n_species: int, n_edges: int, runs: int, seed: int, workdir: Path) -> di
     env.pop("HMLM_DB", None)
     python = sys.executable
     uid = "bench/S7"
+    cli_args = {
+        "crosstalk": ["--db", str(db), "crosstalk", "--species", uid, "--top", "10", "--format", "csv"],
+        "query": ["--db", str(db), "query", TOP10, "-p", f"species={uid}", "--format", "csv"],
+    }
     cases = {
-        "crosstalk": ([python, "-c", LOADED.format(heavy=HEAVY), "--db", str(db), "crosstalk", "--species", uid,
-                       "--top", "10", "--format", "csv"],
+        "crosstalk": ([python, "-m", "hmlm_sb.cli.main", *cli_args["crosstalk"]],
                       [python, "-c", BARE, str(db), json.dumps(crosstalk_statements(uid, 10))]),
-        "query": ([python, "-c", LOADED.format(heavy=HEAVY), "--db", str(db), "query", TOP10, "-p", f"species={uid}",
-                   "--format", "csv"],
+        "query": ([python, "-m", "hmlm_sb.cli.main", *cli_args["query"]],
                   [python, "-c", BARE, str(db), json.dumps([(TOP10, {"species": uid})])]),
     }
     times: dict[str, dict[str, list[float]]] = {name: {"command": [], "bare": []} for name in cases}
     loaded: dict[str, str] = {}
-    for name, (command, bare) in cases.items():  # warm the file cache
-        timed(command, env)
+    for name, (command, bare) in cases.items():  # warm the file cache; which heavy modules the command loads
+        err = timed([python, "-c", LOADED.format(heavy=HEAVY), *cli_args[name]], env)[2]
+        loaded[name] = err.strip().splitlines()[-1]
         timed(bare, env)
     for _ in range(runs):
         for name, (command, bare) in cases.items():
-            wall, out, err = timed(command, env)
-            times[name]["command"].append(wall)
-            loaded[name] = err.strip().splitlines()[-1]
+            times[name]["command"].append(timed(command, env)[0])
             times[name]["bare"].append(timed(bare, env)[0])
     result = {"species": n_species, "edges": n_edges, "runs": runs, "target_ratio": RATIO_TARGET}
     for name, pair in times.items():
