@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from hmlm_sb.cli.common import open_store_from, print_frame, progress_bar, require_existing_store
-from hmlm_sb.errors import InputError, shorten
+from hmlm_sb.errors import HmlmError, InputError, shorten
 
 FORMAT_CHOICES = ("auto", "sbml", "sbml-qual", "netflux", "sif")
 IMPORT_SUFFIXES = (".xml", ".sbml", ".xlsx", ".xlsm", ".sif", ".tsv")
@@ -53,9 +53,11 @@ def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | N
     console = Console(stderr=True)
     options = {"fmt": fmt, "cell": cell, "cell_type": cell_type, "organism": organism,
                "pathways_file": pathways_file, "replace": replace, "strict": strict}
-    if len(paths) == 1:
-        with open_store_from(ctx) as store, console.status(f"importing {paths[0].name}"):
-            line, _ = _import_one(store, paths[0], ids(paths[0], 1), {}, **options)
+    if len(paths) == 1:  # read and checked before the store is even opened
+        with console.status(f"reading {paths[0].name}"):
+            network, read_s = _read_one(paths[0], ids(paths[0], 1), **options)
+        with open_store_from(ctx) as store, console.status(f"saving {network.model.id}"):
+            line, _ = _save_one(store, paths[0], network, read_s, {}, **options)
         click.echo(line)
         return
     tally = ImportTally()
@@ -68,8 +70,9 @@ def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | N
             for n, path in enumerate(paths, 1):
                 bar.update(task, description=f"importing {shorten(path.name, 40)}")
                 try:
-                    line, status = _import_one(store, path, ids(path, n), seen, **options)
-                except InputError as exc:
+                    network, read_s = _read_one(path, ids(path, n), **options)
+                    line, status = _save_one(store, path, network, read_s, seen, **options)
+                except HmlmError as exc:
                     line, status = f"refused {_named(exc, path)}", "refused"
                     tally.refused_files.append(path)
                 tally.add(status)
@@ -109,16 +112,20 @@ class ImportTally:
         return f"{head}: {parts}{refused}"
 
 
-def _import_one(store, path: Path, model_id: str | None, seen: dict[str, tuple[Path, str]], *, fmt: str,
-                cell: str | None, cell_type: str, organism: str | None, pathways_file: Path | None,
-                replace: bool, strict: bool) -> tuple[str, str]:
-    """Read and save one file (one transaction): (the line to print, its status)."""
+def _read_one(path: Path, model_id: str | None, *, fmt: str, organism: str | None, pathways_file: Path | None,
+              strict: bool, **_: object) -> tuple["Network", float]:  # noqa: F821
+    """The file's network, checked, and the seconds it took; warnings printed."""
     from hmlm_sb.io import read_network
 
     started = time.perf_counter()
     network = read_network(path, fmt, strict=strict, pathways=pathways_file, organism=organism, model_id=model_id)
-    read_s = time.perf_counter() - started
     _print_warnings(path, network.warnings)
+    return network, time.perf_counter() - started
+
+
+def _save_one(store, path: Path, network, read_s: float, seen: dict[str, tuple[Path, str]], *, cell: str | None,
+              cell_type: str, organism: str | None, replace: bool, **_: object) -> tuple[str, str]:
+    """Save one network (one transaction): (the line to print, its status)."""
     mid = network.model.id
     sha256 = network.model.sha256 or network.fingerprint()
     if mid in seen and seen[mid][1] != sha256:
@@ -142,9 +149,9 @@ def _import_one(store, path: Path, model_id: str | None, seen: dict[str, tuple[P
     return line, result.status
 
 
-def _named(exc: InputError, path: Path) -> str:
+def _named(exc: HmlmError, path: Path) -> str:
     """The error, prefixed with the file unless it already names it."""
-    return str(exc) if exc.file else f"{path}: {exc}"
+    return str(exc) if getattr(exc, "file", None) else f"{path}: {exc}"
 
 
 def expand_inputs(items: tuple[Path, ...] | list[Path]) -> list[Path]:

@@ -159,3 +159,10 @@ def test_ctrl_c_exits_130(run, monkeypatch, tmp_path):
     monkeypatch.setattr("hmlm_sb.cli.import_cmds.expand_inputs", interrupted)
     code, _, err = run("--db", str(tmp_path / "s.lbdb"), "import", "x.xml")
     assert code == 130 and "interrupted" in err
+
+
+def test_one_refused_file_creates_no_store(run, inputs, tmp_path):
+    db = tmp_path / "new.lbdb"
+    code, _, err = run("--db", str(db), "import", str(inputs / "broken.xml"))
+    assert "broken.xml" in one_line_error(code, err)
+    assert not db.exists()
