@@ -3,6 +3,8 @@ no file access without write, every parameter given (issue 16, items 4, 5 and 9)
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hmlm_sb.errors import InputError
 from hmlm_sb.store.statements import check_user_query, plan_query, tokenize
@@ -108,3 +110,27 @@ def test_tokens_drop_comments_and_unquote():
 def test_a_long_value_in_the_refusal_is_cut():
     message = refused(f"COPY (MATCH (n) RETURN n) TO '{'x' * 10_000}.csv'")
     assert len(message) < 600 and "characters)" in message
+
+
+CYPHERISH = st.text(alphabet=st.sampled_from(list("abcCOPYLOADcall ;'\"`/*\\$()\n{}:.-=1")), max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(CYPHERISH)
+def test_any_text_is_planned_or_refused_in_one_line(text):
+    try:
+        plan = plan_query(text)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    semicolons = [k for k, t in enumerate(plan.tokens) if t.kind == "punct" and t.text == ";"]
+    if semicolons:  # a planned query has nothing but ';' after its first ';'
+        assert all(t.kind == "punct" and t.text == ";" for t in plan.tokens[semicolons[0]:])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60).filter(lambda s: "*/" not in s))
+def test_nothing_inside_a_comment_counts(inner):
+    plan = plan_query(f"MATCH (n) /*{inner}*/ RETURN n")
+    assert [t.text for t in plan.tokens] == ["MATCH", "(", "n", ")", "RETURN", "n"]
+    assert plan.file_access == ()
