@@ -44,26 +44,26 @@ def open_store_from(ctx: click.Context, *, read_only: bool = False) -> Iterator[
 
 
 def print_frame(frame, fmt: str = "table", title: str | None = None) -> None:
-    """A DataFrame as a rich table, CSV or JSON (records) on stdout."""
-    if fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
-    elif fmt == "json":
-        click.echo(frame.to_json(orient="records", indent=2, default_handler=str))
-    else:
-        from rich.console import Console
-        from rich.table import Table
+    """A DataFrame as a rich table, CSV or JSON (records) on stdout (see :func:`print_rows`)."""
+    columns = [str(col) for col in frame.columns]
+    rows = [dict(zip(columns, map(_plain_value, values))) for values in frame.itertuples(index=False)]
+    print_rows(columns, rows, fmt, title=title)
 
-        table = Table(title=title)
-        for col in frame.columns:
-            table.add_column(str(col))
-        for row in frame.itertuples(index=False):
-            table.add_row(*("" if v is None else str(v) for v in row))
-        Console().print(table)
+
+def _plain_value(value):
+    """numpy scalars as Python values, NaN and NaT as None."""
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if type(value).__name__ in ("NaTType", "NAType"):
+        return None
+    return value
 
 
 def print_rows(columns: list[str], rows: list[dict], fmt: str = "table", title: str | None = None) -> None:
-    """Rows of plain values (what ``GraphStore.query_rows`` returns) as a table, CSV or JSON,
-    written as :func:`print_frame` writes a DataFrame, without loading pandas."""
+    """Rows of plain values (what ``GraphStore.query_rows`` returns) as a rich table, CSV or
+    JSON (records) on stdout, without loading pandas; None prints as an empty cell."""
     if fmt == "csv":
         import csv
         import io
