@@ -28,6 +28,7 @@ WRITE_REFUSED = ("read-only transaction", "read-only database", "read only mode"
 LOCKED = "Could not set lock"
 INTERNAL_KEYS = ("_ID", "_LABEL", "_SRC", "_DST")
 BUFFER_POOL_ENV = "HMLM_BUFFER_POOL_MB"
+MAX_DB_SIZE_ENV = "HMLM_MAX_DB_SIZE_MB"  # the file's address-space bound (LadybugDB's default: 8 TB, virtual)
 DEFAULT_BUFFER_POOL_MB = 1024
 MIN_BUFFER_POOL_MB = 64
 COPY_ROWS = 20_000  # tables this long go in by COPY (see LadybugWriter)
@@ -45,6 +46,8 @@ class LadybugStore(CypherStore):
         if read_only and not self.path.exists():
             raise StoreError(f"no store at {self.url}: create it first (hmlm info, or an import)")
         self.buffer_pool_mb = buffer_pool_size_mb(buffer_pool_mb)
+        if max_db_size is None:
+            max_db_size = _env_mb(MAX_DB_SIZE_ENV)
         self._db, self._conn = _open(self.path, read_only, max_db_size, self.buffer_pool_mb)
         self._query_conn = None  # runs user queries in READ ONLY transactions (see _read_only_tx)
         try:
@@ -273,15 +276,21 @@ def buffer_pool_size_mb(mb: int | None = None) -> int:
     """LadybugDB's buffer pool in MB: ``mb``, else $HMLM_BUFFER_POOL_MB, else 1024. Without
     one LadybugDB takes a share of the machine's memory and keeps growing into it."""
     if mb is None:
-        text = os.environ.get(BUFFER_POOL_ENV, "").strip()
-        if not text:
-            return DEFAULT_BUFFER_POOL_MB
-        if not text.isdigit():
-            raise StoreError(f"{BUFFER_POOL_ENV}={shorten(text, 40)!r} is not a whole number of MB")
-        mb = int(text)
+        from_env = _env_mb(BUFFER_POOL_ENV)
+        mb = DEFAULT_BUFFER_POOL_MB if from_env is None else from_env >> 20
     if mb < MIN_BUFFER_POOL_MB:
         raise StoreError(f"the buffer pool must be at least {MIN_BUFFER_POOL_MB} MB, not {mb}")
     return int(mb)
+
+
+def _env_mb(name: str) -> int | None:
+    """Bytes from an environment variable in MB; None when unset."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) == 0:
+        raise StoreError(f"{name}={shorten(text, 40)!r} is not a whole number of MB")
+    return int(text) << 20
 
 
 def _open(path: Path, read_only: bool, max_db_size: int | None, buffer_pool_mb: int):

@@ -199,3 +199,20 @@ def test_other_version_with_other_tables_is_a_version_error(ladybug_path):
         store.query("CREATE NODE TABLE Gene(uid STRING, PRIMARY KEY(uid))", write=True)
     with pytest.raises(SchemaVersionError, match="schema 2.0"):
         open_ladybug(ladybug_path)
+
+
+def test_the_buffer_pool_is_bounded_by_argument_and_environment(ladybug_path, monkeypatch):
+    def pool_limit(store) -> int:
+        return int(store._execute("CALL bm_info() RETURN *")[1][0]["mem_limit"])
+
+    monkeypatch.delenv("HMLM_BUFFER_POOL_MB", raising=False)
+    with open_ladybug(ladybug_path) as store:
+        assert pool_limit(store) == 1024 << 20
+    monkeypatch.setenv("HMLM_BUFFER_POOL_MB", "256")
+    with open_ladybug(ladybug_path) as store:
+        assert pool_limit(store) == 256 << 20
+    with open_ladybug(ladybug_path, buffer_pool_mb=128) as store:
+        assert pool_limit(store) == 128 << 20
+    monkeypatch.setenv("HMLM_BUFFER_POOL_MB", "lots")
+    with pytest.raises(StoreError, match="HMLM_BUFFER_POOL_MB='lots' is not a whole number of MB"):
+        open_ladybug(ladybug_path)

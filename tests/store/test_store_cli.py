@@ -190,3 +190,10 @@ def test_parameters_names():
         parse_params(["a=1", "a=2"])
     with pytest.raises(click.BadParameter):
         parse_params(["1a=1"])
+
+
+def test_buffer_pool_option(run, ladybug_path):
+    code, out, err = run("--db", str(ladybug_path), "--buffer-pool", "128", "info")
+    assert code == 0, err
+    code, _, err = run("--db", str(ladybug_path), "--buffer-pool", "10", "info")
+    assert code == 2 and "--buffer-pool" in err
