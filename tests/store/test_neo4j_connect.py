@@ -171,3 +171,21 @@ def test_timeout_from_environment(monkeypatch):
         neo4j_timeout()
     monkeypatch.delenv("HMLM_NEO4J_TIMEOUT")
     assert neo4j_timeout() == 5.0
+
+
+@pytest.mark.parametrize("inner, says", [
+    (TimeoutError("timed out"), "no answer from db:7687 within 5 s"),
+    (OSError(-2, "Name or service not known"), "cannot resolve the host name 'db'"),
+])
+def test_causes_that_loopback_cannot_show(inner, says):
+    """A connect time-out (a host that drops packets) and an unknown host, as the driver raises them."""
+    from neo4j.exceptions import ServiceUnavailable
+
+    from hmlm_sb.store.neo4j_store import _unreachable
+
+    outer = ServiceUnavailable("Couldn't connect to db:7687 (resolved to ()):")
+    cause = ServiceUnavailable(f"Failed to establish connection to db:7687 (reason {inner})")
+    cause.__cause__ = inner
+    outer.__cause__ = cause
+    message = _unreachable(outer, parse_neo4j_url("bolt://db:7687"), 5.0)
+    assert says in message and message.startswith("cannot reach Neo4j at bolt://db:7687")
