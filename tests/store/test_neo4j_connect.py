@@ -189,3 +189,21 @@ def test_causes_that_loopback_cannot_show(inner, says):
     outer.__cause__ = cause
     message = _unreachable(outer, parse_neo4j_url("bolt://db:7687"), 5.0)
     assert says in message and message.startswith("cannot reach Neo4j at bolt://db:7687")
+
+
+def test_a_driver_message_holding_the_password_is_scrubbed(monkeypatch):
+    import neo4j
+    from neo4j.exceptions import ConfigurationError
+
+    class Leaky:
+        def verify_connectivity(self):
+            raise ConfigurationError("cannot use auth ('neo4j', 'env-s3cret') here")
+
+        def close(self):
+            pass
+
+    monkeypatch.setenv("NEO4J_PASSWORD", "env-s3cret")
+    monkeypatch.setattr(neo4j.GraphDatabase, "driver", lambda url, auth=None, **options: Leaky())
+    with pytest.raises(StoreError) as info:
+        Neo4jStore("bolt://db:7687")
+    assert "env-s3cret" not in str(info.value) and "***" in str(info.value)
