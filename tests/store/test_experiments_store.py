@@ -83,8 +83,13 @@ def test_cli_import_export_round_trip_and_bad_input_writes_nothing(liver, tmp_pa
     assert run(fresh, "import", str(sif), str(bad), "--cell", "HepG2") == 2
     err = capsys.readouterr().err
     assert "unknown species 'p39'" in err and "row 1, column 21 (DV:p39)" in err and err.count("\n") == 1
+    with open_ladybug(fresh, read_only=True) as store:  # each file its own transaction: the PKN went in
+        assert store.counts()["Model"] == 1 and store.counts()["Experiment"] == 0
+    bad.write_text(midas.read_text().replace("0.2615", "high"))
+    assert run(fresh, "import", str(bad), "--cell", "HepG2") == 2
+    assert "row 27, column 17 (DV:akt): not a number: 'high'" in capsys.readouterr().err
     with open_ladybug(fresh, read_only=True) as store:
-        assert store.counts()["Model"] == 0 and store.counts()["Experiment"] == 0
+        assert store.counts()["Experiment"] == 0
 
 
 def test_a_store_of_schema_1_0_is_upgraded_when_opened_for_writing(tmp_path):
