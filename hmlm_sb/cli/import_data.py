@@ -97,3 +97,23 @@ def save_data_files(store, mapped: list[tuple], cell: str | None, *, replace: bo
         click.echo(f"{result.status} experiments {result.dataset} ({data.format}): {result.experiments} experiments, "
                    f"{result.measurements} measurements of {len(result.readouts)} readouts "
                    f"[read {read_s:.2f} s, store {time.perf_counter() - started:.2f} s]")
+
+
+@click.command("experiments")
+@click.option("--cell", default=None, help="Only the experiments of this cell.")
+@click.option("--remove", "remove_dataset", default=None, metavar="DATASET",
+              help="Remove this data set (an imported file's id) and its experiments.")
+@click.option("--output", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_context
+def experiments(ctx: click.Context, cell: str | None, remove_dataset: str | None, fmt: str) -> None:
+    """List stored experiments (one row each), or remove a data set."""
+    from hmlm_sb.cli.common import open_store_from, print_frame
+
+    if remove_dataset:
+        with open_store_from(ctx) as store:
+            n = store.remove_experiments(remove_dataset)
+        click.echo(f"removed data set {remove_dataset} ({n} experiments)")
+        return
+    with open_store_from(ctx, read_only=True) as store:
+        frame = store.list_experiments(cell)
+    print_frame(frame, fmt, title="experiments")

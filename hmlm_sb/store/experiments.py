@@ -25,7 +25,7 @@ from hmlm_sb.store.schema import GraphSchema
 
 LABEL = "Experiment"
 LIST_COLUMNS = ["dataset", "id", "cell", "stimuli", "inhibitors", "readouts", "times", "measurements",
-                "source_file", "imported_at"]
+                "source_file"]
 
 
 def experiment_reads(schema: GraphSchema) -> dict[str, str]:
@@ -225,7 +225,7 @@ def list_experiments(store, cell: str | None = None):
                      "stimuli": ",".join(s.rsplit("/", 1)[-1] for s in e.stimuli),
                      "inhibitors": ",".join(s.rsplit("/", 1)[-1] for s in e.inhibitors),
                      "readouts": len(e.readouts), "times": ",".join(f"{t:g}" for t in e.times),
-                     "measurements": e.n_measurements, "source_file": stored.source_file, "imported_at": ""})
+                     "measurements": e.n_measurements, "source_file": stored.source_file})
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
 
 

@@ -70,6 +70,9 @@ def test_cli_import_export_round_trip_and_bad_input_writes_nothing(liver, tmp_pa
     assert "imported experiments MD-LiverDREAM (midas): 25 experiments, 330 measurements" in out
     assert run(db, "import", str(midas), "--cell", "HepG2") == 0
     assert "unchanged experiments" in capsys.readouterr().out
+    assert run(db, "experiments", "--cell", "HepG2", "--output", "csv") == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 26 and listed[9].startswith("MD-LiverDREAM,igf1+mek12i,HepG2,igf1,mek12,7,\"0,30\",12")
     exported = tmp_path / "out.csv"
     assert run(db, "export", "midas", str(exported), "--cell", "HepG2") == 0
     first, again = read_experiments(midas), read_experiments(exported)
@@ -77,6 +80,10 @@ def test_cli_import_export_round_trip_and_bad_input_writes_nothing(liver, tmp_pa
     for a, b in zip(first.experiments, again.experiments):
         np.testing.assert_allclose(a.values, b.values, equal_nan=True)
         assert (a.stimuli, a.inhibitors) == (b.stimuli, b.inhibitors)
+    assert run(db, "experiments", "--remove", "MD-LiverDREAM") == 0
+    assert "removed data set MD-LiverDREAM (25 experiments)" in capsys.readouterr().out
+    with open_ladybug(db, read_only=True) as store:
+        assert store.counts()["Experiment"] == 0 and store.counts()["MEASURES"] == 0
     bad = tmp_path / "MD-bad.csv"
     bad.write_text(midas.read_text().replace("DV:p38", "DV:p39").replace("DA:p38", "DA:p39"))
     fresh = tmp_path / "fresh"
