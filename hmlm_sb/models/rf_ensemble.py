@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hmlm_sb.data.prior import build_prior
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
@@ -74,8 +75,9 @@ class RandomForestEnsemble(DynamicsModel):
 
         self.species_ = list(train.species)
         self.t0_ = float(train.times[0])
-        self.pathway_weights_ = _pathway_weights(prior, train.species)
-        self.output_species_ = _output_species(prior, train.species)
+        graph = build_prior(prior, self.species_, train.inputs, strict=False)
+        self.pathway_weights_ = graph.pathway_means()
+        self.output_species_ = graph.output_species()
         rows = _transition_rows(train)
         if not rows["y"].shape[0]:
             raise ValueError("rf-ensemble needs at least two observed points in one condition")
@@ -156,28 +158,3 @@ def _transition_rows(train: Trajectories) -> dict[str, np.ndarray]:
     return {"y": as_array(y, n_s), "y_prev": as_array(y_prev, n_s), "dt_prev": np.array(dt_prev, dtype=float),
             "stimuli": as_array(stim, n_i), "dt": np.array(dt, dtype=float), "t": np.array(t, dtype=float),
             "delta": as_array(delta, n_s)}
-
-
-def _pathway_weights(prior: Network, species: list[str]) -> np.ndarray:
-    """(S, P) averaging weights over each pathway's members (one column for the unassigned)."""
-    index = {s: i for i, s in enumerate(species)}
-    columns = []
-    for pw in prior.pathways.values():
-        col = np.zeros(len(species))
-        for sid in pw.members:
-            if sid in index:
-                col[index[sid]] = 1.0
-        if col.any():
-            columns.append(col)
-    assigned = np.sum(columns, axis=0) if columns else np.zeros(len(species))
-    if (assigned == 0).any():
-        columns.append((assigned == 0).astype(float))
-    weights = np.stack(columns, axis=1)
-    return weights / weights.sum(axis=0, keepdims=True)
-
-
-def _output_species(prior: Network, species: list[str]) -> np.ndarray:
-    """Species that regulate nothing in the prior (the network's outputs, e.g. ECM genes)."""
-    sources = {reg.source for reg in prior.regulations()}
-    out = np.array([i for i, s in enumerate(species) if s not in sources], dtype=np.int64)
-    return out if len(out) else np.arange(len(species))

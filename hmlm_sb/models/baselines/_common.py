@@ -6,6 +6,7 @@ from typing import Callable
 
 import numpy as np
 
+from hmlm_sb.data.prior import build_prior
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
@@ -24,27 +25,7 @@ class QuickBudget:
 
 def prior_adjacency(network: Network, species: list[str], signed: bool = False) -> np.ndarray:
     """``A[i, j]`` nonzero where the prior has an edge j -> i (sign kept when ``signed``)."""
-    index = {s: k for k, s in enumerate(species)}
-    adj = np.zeros((len(species), len(species)))
-    for reg in network.regulations():
-        if reg.source in index and reg.target in index:
-            value = (reg.sign or 1) if signed else 1.0
-            adj[index[reg.target], index[reg.source]] = value
-    return adj
-
-
-def input_targets(network: Network, inputs: list[str], species: list[str]) -> np.ndarray:
-    """``M[i, s] = 1`` where input reaction i drives species s."""
-    index = {s: k for k, s in enumerate(species)}
-    out = np.zeros((len(inputs), len(species)))
-    for i, rid in enumerate(inputs):
-        rxn = network.reactions.get(rid)
-        if rxn is None:
-            continue
-        for tgt in rxn.targets():
-            if tgt.species in index:
-                out[i, index[tgt.species]] = 1.0
-    return out
+    return build_prior(network, species, strict=False).adjacency(signed)
 
 
 def observed_points(train: Trajectories) -> np.ndarray:

@@ -12,8 +12,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from hmlm_sb.data.prior import build_prior
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import QuickBudget, check_fitted, input_targets, prior_adjacency
+from hmlm_sb.models.baselines._common import QuickBudget, check_fitted
 from hmlm_sb.models.baselines._trainer import integrate, train_ode
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
@@ -54,9 +55,10 @@ class CellBox(QuickBudget, DynamicsModel):
         n = len(train.species)
         self.species_ = list(train.species)
         self.t0_ = float(train.times[0])
-        adj = prior_adjacency(prior, self.species_)
+        graph = build_prior(prior, self.species_, train.inputs, strict=False)
+        adj = graph.adjacency()
         self.prior_mask_ = adj > 0
-        self.input_mask_ = input_targets(prior, list(train.inputs), self.species_)
+        self.input_mask_ = graph.input_matrix
         params = {
             "W": (0.01 * torch.randn(n, n)).requires_grad_(),
             "B": torch.ones(len(train.inputs), n).requires_grad_(),

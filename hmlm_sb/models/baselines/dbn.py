@@ -18,8 +18,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from hmlm_sb.data.prior import build_prior
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import (QuickBudget, check_fitted, input_targets, observed_points, prior_adjacency,
+from hmlm_sb.models.baselines._common import (QuickBudget, check_fitted, observed_points,
                                               validation_split)
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
@@ -60,10 +61,11 @@ class DynamicBayesianNetwork(QuickBudget, DynamicsModel):
         self.species_ = list(train.species)
         self.t0_ = float(train.times[0])
         n = len(self.species_)
-        adj = prior_adjacency(prior, self.species_) > 0
+        graph = build_prior(prior, self.species_, train.inputs, strict=False)
+        adj = graph.adjacency() > 0
         np.fill_diagonal(adj, False)
         self.prior_mask_ = adj
-        self.input_mask_ = input_targets(prior, list(train.inputs), self.species_)
+        self.input_mask_ = graph.input_matrix
         mask = observed_points(train)
         fit_mask, val_mask = validation_split(mask, self.val_fraction, seed)
         fit_pairs = _pairs(train, fit_mask)

@@ -17,8 +17,9 @@ import torch
 from torch_geometric.nn import GATConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
+from hmlm_sb.data.prior import build_prior
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import QuickBudget, check_fitted, input_targets, prior_adjacency
+from hmlm_sb.models.baselines._common import QuickBudget, check_fitted
 from hmlm_sb.models.baselines._trainer import integrate, train_ode
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
@@ -60,11 +61,9 @@ class GraphODE(QuickBudget, DynamicsModel):
         self.species_ = list(train.species)
         self.t0_ = float(train.times[0])
         n = len(self.species_)
-        adj = prior_adjacency(prior, self.species_, signed=True)
-        target, source = np.nonzero(adj)
-        self.edge_index_ = np.vstack([source, target]).astype(np.int64)
-        self.edge_sign_ = np.sign(adj[target, source]).astype(np.int64)
-        self.input_mask_ = input_targets(prior, list(train.inputs), self.species_)
+        graph = build_prior(prior, self.species_, train.inputs, strict=False)
+        self.edge_index_, self.edge_sign_ = graph.unique_edges()
+        self.input_mask_ = graph.input_matrix
         self.net_ = VectorField(self.conv, 2 + self.embed, self.hidden, self.layers, n, self.embed,
                                 self.edge_index_, self.edge_sign_)
         params = dict(self.net_.named_parameters())
