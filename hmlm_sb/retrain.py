@@ -24,21 +24,15 @@ MANIFEST_NAME = "subgraph.json"
 # ---- what a subgraph holds, and what changed -----------------------------------------------
 def subgraph_manifest(network: Network) -> dict[str, Any]:
     """The uids a run was trained on, for telling later what changed."""
-    from hmlm_sb.crosstalk import pathway_uid, species_uid
+    from hmlm_sb.data.prior import pathway_uid, reaction_uid, species_uid
 
     return {
         "fingerprint": network.fingerprint(),
         "models": sorted(m.id for m in network.models),
         "species": sorted(species_uid(network, s) for s in network.species),
-        "reactions": sorted(_reaction_uid(network, r) for r in network.reactions),
+        "reactions": sorted(reaction_uid(network, r) for r in network.reactions),
         "pathways": sorted(pathway_uid(network, p) for p in network.pathways),
     }
-
-
-def _reaction_uid(network: Network, reaction_id: str) -> str:
-    from hmlm_sb.crosstalk import _uid
-
-    return _uid(network.reactions[reaction_id].model, reaction_id, network)
 
 
 def save_manifest(network: Network, checkpoint: str | Path) -> Path:
