@@ -59,6 +59,7 @@ def retrain(ctx: click.Context, cell: str | None, model_kind: str | None, force:
 
     from hmlm_sb.cli.common import db_url
     from hmlm_sb.errors import StoreError
+    from hmlm_sb.cli.reporting import ConsoleReporter
     from hmlm_sb.retrain import retrain_cell
     from hmlm_sb.store import is_neo4j_url
 
@@ -68,5 +69,5 @@ def retrain(ctx: click.Context, cell: str | None, model_kind: str | None, force:
     console = Console(stderr=True)
     with open_store_from(ctx) as store:
         outcome = retrain_cell(store, cell=cell, model_kind=model_kind, force=force, keep_history=keep_history,
-                               out_dir=out_dir, console=console)
+                               out_dir=out_dir, reporter=ConsoleReporter(console))
     click.echo(outcome.describe())

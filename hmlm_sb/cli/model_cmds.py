@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from hmlm_sb.cli.common import open_store_from, progress_bar
+from hmlm_sb.cli.common import open_store_from
 from hmlm_sb.errors import InputError
 
 
@@ -42,16 +42,17 @@ def train(ctx: click.Context, model_name: str, cell: str | None, dataset: Path |
           seed: int, out_dir: Path, params: tuple[str, ...], no_record: bool) -> None:
     """Train the HMLM or a baseline; save a checkpoint and record a TrainingRun."""
     from hmlm_sb.models.base import MODEL_REGISTRY
-    from hmlm_sb.models.training import progress_printer, train_run
+    from hmlm_sb.cli.reporting import ConsoleReporter
+    from hmlm_sb.pipeline import train_run
 
     if model_name not in MODEL_REGISTRY:
         raise InputError(f"unknown model {model_name!r}; known: {', '.join(MODEL_REGISTRY)}", element="--model")
     if timepoints < 0:
         raise InputError("--timepoints must be 0 or more", element="--timepoints")
-    with open_store_from(ctx) as store, progress_bar() as bar:
-        _, update = progress_printer(bar, f"training {model_name}")
+    with open_store_from(ctx) as store:
         run, _ = train_run(store, cell, model_name, dataset, timepoints, seed, out_dir,
-                           params=_parse_params(params), progress=update, record=not no_record)
+                           params=_parse_params(params), progress_reporter=ConsoleReporter(),
+                           record=not no_record)
     click.echo(f"run {run.id}")
     click.echo(f"checkpoint {run.checkpoint}")
     for key in ("fit_seconds", "train_mse", "truth_mse", "epochs", "best_epoch"):
