@@ -1,5 +1,5 @@
 """What a training run is made of below the pipeline (:mod:`hmlm_sb.pipeline`): seeds,
-the observed mask, metrics, the run folder and reading a run back. A run folder holds ``model.pkl`` (the fitted :class:`DynamicsModel`), ``run.json`` (the
+the observed mask, metrics, the run folder and reading a run back. A run folder holds ``model.ckpt`` (the fitted :class:`DynamicsModel` as data, :mod:`hmlm_sb.models.checkpoint`), ``run.json`` (the
 :class:`TrainingRunRecord` plus what ``hmlm predict`` needs to name conditions: inputs,
 their target species, published input weights, the initial state, the time grid) and,
 when the dataset was generated, the dataset itself under ``dataset/``.
@@ -23,7 +23,7 @@ from hmlm_sb.store.base import GraphStore
 from hmlm_sb.trajectories import Trajectories
 
 RUN_FILE = "run.json"
-CHECKPOINT_FILE = "model.pkl"
+CHECKPOINT_FILE = "model.ckpt"
 
 
 @dataclass

@@ -67,8 +67,7 @@ class GraphODE(QuickBudget, DynamicsModel):
         graph = build_prior(prior, self.species_, train.inputs, strict=False)
         self.edge_index_, self.edge_sign_ = graph.unique_edges()
         self.input_mask_ = graph.input_matrix
-        self.net_ = VectorField(self.conv, 2 + self.embed, self.hidden, self.layers, n, self.embed,
-                                self.edge_index_, self.edge_sign_)
+        self.net_ = self._vector_field()
         params = dict(self.net_.named_parameters())
 
         def penalty(p):
@@ -82,8 +81,15 @@ class GraphODE(QuickBudget, DynamicsModel):
         with torch.no_grad():
             for name, value in self.net_.named_parameters():
                 value.copy_(best[name])
-        self.params_ = dict(self.net_.named_parameters())
         return self
+
+    def _restore_modules(self) -> None:
+        """The empty vector field of a loaded checkpoint (its weights are loaded next)."""
+        self.net_ = self._vector_field()
+
+    def _vector_field(self) -> "VectorField":
+        return VectorField(self.conv, 2 + self.embed, self.hidden, self.layers, len(self.species_), self.embed,
+                           self.edge_index_, self.edge_sign_)
 
     def _make_rhs(self, params: dict, batch: Batch):
         drive = batch.stimuli @ torch.as_tensor(self.input_mask_, dtype=batch.stimuli.dtype)  # (C, N)
@@ -100,7 +106,7 @@ class GraphODE(QuickBudget, DynamicsModel):
         set_threads()
         initial = initial_state(initial, self.y0_)
         batch = Batch.of(stimuli, *perturbation_factors(inhibit, knockdown, initial.shape))
-        return integrate(self._make_rhs, self.params_, batch, initial, self.t0_, times, self.max_step, 2)
+        return integrate(self._make_rhs, {}, batch, initial, self.t0_, times, self.max_step, 2)
 
 
 class VectorField(torch.nn.Module):

@@ -32,6 +32,7 @@ class DefaultLogicODE(DynamicsModel):
     """
 
     name: ClassVar[str] = "ode-default"
+    mechanistic: ClassVar[bool] = True
 
     def __init__(self) -> None:
         pass
