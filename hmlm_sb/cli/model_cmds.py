@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from hmlm_sb.cli.common import open_store_from
+from hmlm_sb.cli.network_source import network_options, resolve_network
 from hmlm_sb.errors import InputError
 
 
@@ -37,9 +38,10 @@ def _parse_params(items: tuple[str, ...]) -> dict:
               help="Folder for the run's checkpoint.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Model hyper-parameter (JSON value).")
 @click.option("--no-record", is_flag=True, help="Do not record a TrainingRun in the store.")
+@network_options(store_model=False, cell=False)
 @click.pass_context
 def train(ctx: click.Context, model_name: str, cell: str | None, dataset: Path | None, timepoints: int,
-          seed: int, out_dir: Path, params: tuple[str, ...], no_record: bool) -> None:
+          seed: int, out_dir: Path, params: tuple[str, ...], no_record: bool, source) -> None:
     """Train the HMLM or a baseline; save a checkpoint and record a TrainingRun."""
     from hmlm_sb.models.base import MODEL_REGISTRY
     from hmlm_sb.cli.reporting import ConsoleReporter
@@ -49,8 +51,9 @@ def train(ctx: click.Context, model_name: str, cell: str | None, dataset: Path |
         raise InputError(f"unknown model {model_name!r}; known: {', '.join(MODEL_REGISTRY)}", element="--model")
     if timepoints < 0:
         raise InputError("--timepoints must be 0 or more", element="--timepoints")
+    network = None if not (source.network or source.pathways) else resolve_network(ctx, source)
     with open_store_from(ctx) as store:
-        run, _ = train_run(store, cell, model_name, dataset, timepoints, seed, out_dir,
+        run, _ = train_run(store, cell, model_name, dataset, timepoints, seed, out_dir, network=network,
                            params=_parse_params(params), progress_reporter=ConsoleReporter(),
                            record=not no_record)
     click.echo(f"run {run.id}")
