@@ -135,7 +135,8 @@ def _trained(store, network: Network, fingerprint: str, config: DemoConfig, kind
         elif kind == "hmlm":
             say.say(f"{kind}: crosstalk of run {run.id} already in the graph")
         return RunResult(run=run, model=model, dataset=None, train=train, reused=True), True
-    result = run_pipeline(store, network, wanted, cell=config.cell, out_dir=out_dir / "runs", reporter=say)
+    result = run_pipeline(store, network, wanted, cell=config.cell, out_dir=out_dir / "runs", reporter=say,
+                          fingerprint=fingerprint)
     return result, False
 
 

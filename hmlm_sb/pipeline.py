@@ -202,14 +202,17 @@ def training_data(dataset: str | Path, network: Network | None, timepoints: int)
 # ---- the run --------------------------------------------------------------------------------
 def run_pipeline(store: GraphStore | None, network: Network | None, settings: RunSettings, *,
                  cell: str | None, out_dir: str | Path, reporter: Reporter | None = None,
-                 record: bool = True, write_crosstalk: bool = True, keep_history: bool = False) -> RunResult:
+                 record: bool = True, write_crosstalk: bool = True, keep_history: bool = False,
+                 fingerprint: str | None = None) -> RunResult:
     """Train ``settings.model`` on ``network`` (or the prior of the user's dataset), save
     the checkpoint, the run file and the subgraph manifest, write its crosstalk into
-    ``store`` (when ``write_crosstalk`` and the model has any) and record the run."""
+    ``store`` (when ``write_crosstalk`` and the model has any) and record the run.
+    ``fingerprint``: the network's, when the caller has it already."""
     reporter = reporter or Reporter()
     model_class(settings.model)  # unknown names fail before any work
     out_dir = Path(out_dir)
-    fingerprint = network.fingerprint() if network is not None else None
+    if fingerprint is None and network is not None:
+        fingerprint = network.fingerprint()
     dataset = settings.dataset
     if dataset is None:
         if network is None:

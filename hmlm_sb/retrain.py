@@ -100,7 +100,8 @@ def retrain_cell(store, *, cell: str | None = None, model_kind: str | None = Non
     for run in sorted(todo, key=lambda r: crosstalk_edge_count(store, str(r["id"])) == 0):
         settings = RunSettings.from_config(run["config"], run.get("model_kind") or "hmlm")
         result = train_and_write(store, network, cell=cell, settings=settings, out_dir=out_dir,
-                                 keep_history=keep_history, reporter=reporter)
+                                 keep_history=keep_history, reporter=reporter,
+                                 fingerprint=current["fingerprint"])
         outcome.new_runs.append(result.run.id)
         outcome.edges_written += result.edges_written
     return outcome
@@ -114,7 +115,7 @@ def crosstalk_edge_count(store, run_id: str) -> int:
 # ---- one training run, written back ---------------------------------------------------------
 def train_and_write(store, network: Network, *, cell: str, settings: RunSettings | None = None,
                     out_dir: str | Path = "hmlm_runs", keep_history: bool = False,
-                    reporter: Reporter | None = None) -> RunResult:
+                    reporter: Reporter | None = None, fingerprint: str | None = None) -> RunResult:
     """The run pipeline on ``network`` (the cell's subgraph), crosstalk written and recorded."""
     return run_pipeline(store, network, settings or RunSettings(), cell=cell, out_dir=out_dir,
-                        reporter=reporter, keep_history=keep_history)
+                        reporter=reporter, keep_history=keep_history, fingerprint=fingerprint)

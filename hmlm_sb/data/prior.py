@@ -104,16 +104,19 @@ class NetworkPrior:
         target, source = np.nonzero(adj)
         return np.vstack([source, target]).astype(np.int64), np.sign(adj[target, source]).astype(np.int64)
 
-    def membership_matrix(self, drop_empty: bool = False) -> np.ndarray:
+    def membership_matrix(self, drop_empty: bool = False, unassigned: bool = True) -> np.ndarray:
         """(S, P) 0/1 species-in-pathway (columns ``pathways``); ``drop_empty`` keeps only
-        pathways with a member (then columns are :meth:`nonempty_pathways`)."""
+        pathways with a member (then columns are :meth:`nonempty_pathways`), ``unassigned``
+        False drops the ``(unassigned)`` column."""
         out = np.zeros((self.n_species, len(self.pathways)))
         out[self.membership[0], self.membership[1]] = 1.0
-        return out[:, out.any(axis=0)] if drop_empty else out
+        keep = (out.any(axis=0) if drop_empty else np.ones(len(self.pathways), dtype=bool))
+        return out[:, keep & (unassigned | ~self.pathway_unassigned)]
 
-    def nonempty_pathways(self) -> list[str]:
+    def nonempty_pathways(self, unassigned: bool = True) -> list[str]:
         used = set(self.membership[1].tolist())
-        return [p for k, p in enumerate(self.pathways) if k in used]
+        return [p for k, p in enumerate(self.pathways)
+                if k in used and (unassigned or not self.pathway_unassigned[k])]
 
     def pathway_means(self) -> np.ndarray:
         """(S, P') weights averaging each non-empty pathway's members."""

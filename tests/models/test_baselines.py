@@ -9,7 +9,7 @@ import pytest
 from hmlm_sb.models.base import make_model
 from hmlm_sb.models.baselines._common import prior_adjacency
 from hmlm_sb.nn.trainer import validation_split
-from tests.models.tiny import tiny_dataset, tiny_network
+from tests.models.tiny import tiny_dataset
 
 
 def _fit(name: str, train, prior, **params):

@@ -63,7 +63,6 @@ class GraphODE(QuickBudget, DynamicsModel):
         torch.manual_seed(seed)
         self.species_ = list(train.species)
         self.t0_ = float(train.times[0])
-        n = len(self.species_)
         graph = build_prior(prior, self.species_, train.inputs, strict=False)
         self.edge_index_, self.edge_sign_ = graph.unique_edges()
         self.input_mask_ = graph.input_matrix
