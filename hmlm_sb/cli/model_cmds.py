@@ -86,13 +86,17 @@ def _parse_times(text: str | None, default: list[float]) -> list[float]:
               help="Condition name (training or bundled); repeat for several.")
 @click.option("--set", "assignments", multiple=True, metavar="INPUT=WEIGHT",
               help="Input weights over the published ones (makes a new condition named by --condition).")
+@click.option("--inhibit", "inhibit", multiple=True, metavar="SPECIES=F",
+              help="Inhibit a species in every --condition: the rules read F x its state (0 = complete).")
+@click.option("--knockdown", "knockdown", multiple=True, metavar="SPECIES=F",
+              help="Knock a species down in every --condition: ymax times F (0 = knockout).")
 @click.option("--times", default=None, help="'t1,t2,...' or 'start:stop:count'; default the training grid.")
 @click.option("--out", "out_csv", type=click.Path(path_type=Path), required=True, help="CSV: condition,time,species,value.")
 @click.option("--plot", "plot_png", type=click.Path(path_type=Path), default=None, help="PNG of the predicted trajectories.")
 @click.option("--species", "species", multiple=True, help="Species to plot (default: the 8 that move most).")
 @click.pass_context
 def predict(ctx: click.Context, run: str, conditions: tuple[str, ...], assignments: tuple[str, ...],
-            times: str | None, out_csv: Path, plot_png: Path | None, species: tuple[str, ...]) -> None:
+            inhibit: tuple[str, ...], knockdown: tuple[str, ...], times: str | None, out_csv: Path, plot_png: Path | None, species: tuple[str, ...]) -> None:
     """Predict trajectories with a trained run."""
     import numpy as np
     import pandas as pd
@@ -110,9 +114,19 @@ def predict(ctx: click.Context, run: str, conditions: tuple[str, ...], assignmen
     grid = np.array(_parse_times(times, saved.conditions["times"]), dtype=float)
     rows = [saved.condition(name, weights) for name in conditions]
     model = saved.model()
-    pred = model.predict(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), grid,
-                         conditions=list(conditions) if weights is None else None)
     names = list(saved.conditions["species"])
+    factors = {}
+    for option, items in (("inhibit", inhibit), ("knockdown", knockdown)):
+        table = np.ones((len(rows), len(names)))
+        for sid, value in parse_assignments(items, f"--{option}", "SPECIES=F").items():
+            if sid not in names:
+                raise InputError(f"{sid!r} is not a species of the trained network", element=f"--{option}")
+            table[:, names.index(sid)] = value
+        if items:
+            factors[option] = table
+    perturbed = bool(inhibit or knockdown)
+    pred = model.predict(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), grid,
+                         conditions=list(conditions) if weights is None and not perturbed else None, **factors)
     c, t, s = pred.shape
     frame = pd.DataFrame({
         "condition": np.repeat(np.array(conditions, dtype=object), t * s),

@@ -9,7 +9,8 @@ import click
 from hmlm_sb.cli.network_source import network_options, resolve_network
 
 
-def _condition(name: str, conditions_file: str | None, assignments: tuple[str, ...]):
+def _condition(name: str, conditions_file: str | None, assignments: tuple[str, ...],
+               inhibit: tuple[str, ...] = (), knockdown: tuple[str, ...] = ()):
     from hmlm_sb.errors import InputError
     from hmlm_sb.sim.conditions import parse_assignments, load_conditions
 
@@ -17,8 +18,12 @@ def _condition(name: str, conditions_file: str | None, assignments: tuple[str, .
     if name not in named:
         raise InputError(f"unknown condition {name!r} (known: {', '.join(named)})")
     extra = parse_assignments(assignments)
-    return named[name].with_weights(extra, name if not extra else f"{name}+" + ",".join(
-        f"{k}={v:g}" for k, v in extra.items()))
+    inhibited = parse_assignments(inhibit, "--inhibit", "SPECIES=F")
+    knocked = parse_assignments(knockdown, "--knockdown", "SPECIES=F")
+    changes = [f"{k}={v:g}" for k, v in extra.items()] + [f"{k}i={v:g}" for k, v in inhibited.items()] \
+        + [f"{k}kd={v:g}" for k, v in knocked.items()]
+    label = name if not changes else f"{name}+" + ",".join(changes)
+    return named[name].with_weights(extra, label).with_perturbations(inhibited, knocked, label)
 
 
 @click.command()
@@ -26,6 +31,10 @@ def _condition(name: str, conditions_file: str | None, assignments: tuple[str, .
               help="Named condition (repeatable): control, TGFB, strain, combined, or from --conditions.")
 @click.option("--set", "assignments", multiple=True, metavar="INPUT=W",
               help="Set an input weight on top of the condition (repeatable), e.g. --set TGFB=0.9.")
+@click.option("--inhibit", "inhibit", multiple=True, metavar="SPECIES=F",
+              help="Inhibit a species: the rules read F x its state (0 = complete; repeatable).")
+@click.option("--knockdown", "knockdown", multiple=True, metavar="SPECIES=F",
+              help="Knock a species down: ymax times F (0 = knockout; repeatable).")
 @click.option("--conditions", "conditions_file", type=click.Path(dir_okay=False),
               help="TOML file with more [conditions.NAME] tables.")
 @network_options()
@@ -36,7 +45,7 @@ def _condition(name: str, conditions_file: str | None, assignments: tuple[str, .
 @click.option("--species", "species_list", default="", help="Comma-separated species to plot "
               "(default: the ECM outputs proCI, proCIII, fibronectin, aSMA, periostin, CTGF if present).")
 @click.pass_context
-def simulate(ctx, condition_names, assignments, conditions_file, source, t_end, points, out, plot, species_list):
+def simulate(ctx, condition_names, assignments, inhibit, knockdown, conditions_file, source, t_end, points, out, plot, species_list):
     """Simulate the logic-based ODE from the network's y0 under named conditions (no noise)."""
     import numpy as np
 
@@ -46,7 +55,7 @@ def simulate(ctx, condition_names, assignments, conditions_file, source, t_end, 
     if t_end <= 0 or points < 2:
         raise InputError("--t-end must be positive and --points at least 2")
     net = resolve_network(ctx, source)
-    conditions = [_condition(n, conditions_file, assignments) for n in condition_names]
+    conditions = [_condition(n, conditions_file, assignments, inhibit, knockdown) for n in condition_names]
     traj = simulate_conditions(net, conditions, np.linspace(0.0, t_end, points))
     frame = traj.to_frame()[["condition", "time", "species", "value"]]
     if out:

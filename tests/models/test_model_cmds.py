@@ -92,3 +92,14 @@ def test_train_run_reads_a_dataset_folder_without_a_store(tmp_path):
     saved = open_run(None, run.checkpoint)
     stimuli, initial = saved.condition("combined")
     assert stimuli.shape == (2,) and initial.shape == (len(model.species_),)
+
+
+def test_predict_takes_perturbations(db, tmp_path):
+    run_id = trained_run(db, tmp_path / "runs", "ode-default")
+    plain, knocked = tmp_path / "plain.csv", tmp_path / "knocked.csv"
+    base = ["--db", db, "predict", "--run", run_id, "--condition", "TGFB", "--times", "0:10:6"]
+    run(*base, "--out", str(plain))
+    run(*base, "--knockdown", "aSMA=0", "--inhibit", "YAP=0.5", "--out", str(knocked))
+    a, b = pd.read_csv(plain), pd.read_csv(knocked)
+    asma = (b["species"] == "aSMA") & (b["time"] == 10.0)
+    assert b.loc[asma, "value"].item() < 1e-6 < a.loc[asma, "value"].item()
