@@ -61,7 +61,7 @@ class DemoResult:
 def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | None = None,
              reporter: Reporter | None = None) -> DemoResult:
     from hmlm_sb.demo_report import held_out_scores
-    from hmlm_sb.models.training import observed_mask
+    from hmlm_sb.models.training import TrainingData, observed_mask
     from hmlm_sb.pipeline import generated_dataset
     from hmlm_sb.resources import reference_network
     from hmlm_sb.sim.datasets import load_dataset
@@ -86,13 +86,14 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
                                        fingerprint)
             data = load_dataset(folder)
         train = data.observed.with_observed(observed_mask(data.observed, config.time_points))
+        prepared = (TrainingData(train, data.prior, data.truth, str(folder)), data)  # read once, for every run
         say.say(f"dataset {folder}: {len(data.hidden_edges)} prior edges hidden from the models")
         say.say(f"{len(train.conditions)} conditions x {len(train.times)} times x {len(train.species)} species; "
                 f"models see {config.time_points} time points per condition (+ the initial state)")
         say.section("3. training")
         runs, reused, models = {}, {}, {}
         for kind in ("hmlm", config.baseline):
-            result, was_reused = _trained(store, network, fingerprint, config, kind, out_dir, train, say)
+            result, was_reused = _trained(store, network, fingerprint, config, kind, out_dir, prepared, say)
             runs[kind], reused[kind], models[kind] = result.run.id, was_reused, result.model
         say.section("4. held-out scores")
         truth = data.truth.with_observed(train.observed)
@@ -112,7 +113,7 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
     return DemoResult(scores, novel, figures, runs, reused, imported.status)
 
 
-def _trained(store, network: Network, fingerprint: str, config: DemoConfig, kind: str, out_dir: Path, train,
+def _trained(store, network: Network, fingerprint: str, config: DemoConfig, kind: str, out_dir: Path, prepared,
              say: Reporter):
     """A run of ``kind`` on this subgraph with these settings: reused when the store has
     one whose checkpoint is still on disk (its crosstalk written if missing), else made
@@ -122,6 +123,7 @@ def _trained(store, network: Network, fingerprint: str, config: DemoConfig, kind
     from hmlm_sb.retrain import crosstalk_edge_count
 
     wanted = config.run_settings(kind)
+    train = prepared[0].train
     for run in run_records(store, config.cell):
         if not (run.model_kind == kind and run.fingerprint == fingerprint and _same(run.config, wanted)
                 and run.checkpoint and Path(run.checkpoint).is_file()):
@@ -136,7 +138,7 @@ def _trained(store, network: Network, fingerprint: str, config: DemoConfig, kind
             say.say(f"{kind}: crosstalk of run {run.id} already in the graph")
         return RunResult(run=run, model=model, dataset=None, train=train, reused=True), True
     result = run_pipeline(store, network, wanted, cell=config.cell, out_dir=out_dir / "runs", reporter=say,
-                          fingerprint=fingerprint)
+                          fingerprint=fingerprint, prepared=prepared)
     return result, False
 
 

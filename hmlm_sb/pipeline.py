@@ -203,23 +203,26 @@ def training_data(dataset: str | Path, network: Network | None, timepoints: int)
 def run_pipeline(store: GraphStore | None, network: Network | None, settings: RunSettings, *,
                  cell: str | None, out_dir: str | Path, reporter: Reporter | None = None,
                  record: bool = True, write_crosstalk: bool = True, keep_history: bool = False,
-                 fingerprint: str | None = None) -> RunResult:
+                 fingerprint: str | None = None, prepared: tuple[TrainingData, Any] | None = None) -> RunResult:
     """Train ``settings.model`` on ``network`` (or the prior of the user's dataset), save
     the checkpoint, the run file and the subgraph manifest, write its crosstalk into
     ``store`` (when ``write_crosstalk`` and the model has any) and record the run.
-    ``fingerprint``: the network's, when the caller has it already."""
+    ``fingerprint``: the network's, and ``prepared``: the (training data, ground truth)
+    of ``settings``' dataset, when the caller has them already."""
     reporter = reporter or Reporter()
     model_class(settings.model)  # unknown names fail before any work
     out_dir = Path(out_dir)
     if fingerprint is None and network is not None:
         fingerprint = network.fingerprint()
-    dataset = settings.dataset
-    if dataset is None:
-        if network is None:
-            raise InputError("no dataset and no network to generate one from")
-        with reporter.status(f"generating the dataset of the subgraph ({len(network.species)} species)"):
-            dataset = str(generated_dataset(network, settings, out_dir / DATASETS_FOLDER, fingerprint))
-    data, ground_truth = training_data(dataset, network, settings.timepoints)
+    if prepared is None:
+        dataset = settings.dataset
+        if dataset is None:
+            if network is None:
+                raise InputError("no dataset and no network to generate one from")
+            with reporter.status(f"generating the dataset of the subgraph ({len(network.species)} species)"):
+                dataset = str(generated_dataset(network, settings, out_dir / DATASETS_FOLDER, fingerprint))
+        prepared = training_data(dataset, network, settings.timepoints)
+    data, ground_truth = prepared
     run_dir = out_dir / new_run_id(settings.model, cell, settings.seed)
     run_dir.mkdir(parents=True, exist_ok=False)
     seed_everything(settings.seed)
