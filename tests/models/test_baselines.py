@@ -107,3 +107,11 @@ def test_unknown_structure_options_are_refused_by_fit_not_init():
         model = make_model(name, **params)  # scikit-learn style: __init__ only stores
         with pytest.raises(ValueError, match="must be one of"):
             model.fit(observed, prior)
+
+
+def test_fitted_ode_trains_until_the_validation_score_stops_improving():
+    observed, _, prior, _ = tiny_dataset()
+    model = _fit("ode-fitted", observed, prior, epochs=1000, patience=10)
+    history = model.history_
+    assert history["epochs"] < 1000  # stopped by patience, not by the budget
+    assert history["epochs"] == history["best_epoch"] + 10
