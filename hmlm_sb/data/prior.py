@@ -100,9 +100,13 @@ class NetworkPrior:
     def unique_edges(self) -> tuple[np.ndarray, np.ndarray]:
         """Distinct (source, target) pairs (2, E') ordered by target then source, and their
         sign (the last edge's sign where parallel edges disagree; unknown counted +1)."""
-        adj = self.adjacency(signed=True)
-        target, source = np.nonzero(adj)
-        return np.vstack([source, target]).astype(np.int64), np.sign(adj[target, source]).astype(np.int64)
+        source, target = self.edge_index
+        keys = target * max(self.n_species, 1) + source
+        # the last of parallel edges wins, as in adjacency(): unique over the reversed list
+        unique, first_from_end = np.unique(keys[::-1], return_index=True)
+        last = len(keys) - 1 - first_from_end
+        sign = np.where(self.edge_sign[last] == 0, 1, self.edge_sign[last])
+        return np.vstack([source[last], target[last]]).astype(np.int64), np.sign(sign).astype(np.int64)
 
     def membership_matrix(self, drop_empty: bool = False, unassigned: bool = True) -> np.ndarray:
         """(S, P) 0/1 species-in-pathway (columns ``pathways``); ``drop_empty`` keeps only
