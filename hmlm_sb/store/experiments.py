@@ -71,7 +71,7 @@ def network_id(network: Network, uid: str) -> str | None:
 
 def save_experiments(store, experiments, network: Network, *, cell: str | None = None,
                      replace: bool = False) -> ExperimentImport:
-    """Write ``experiments`` (an :class:`~hmlm_sb.io.experiments.ExperimentSet` already
+    """Write ``experiments`` (an :class:`~hmlm_sb.experiment.ExperimentSet` already
     mapped to ``network``'s species) in one transaction."""
     store._require_writable()
     dataset = experiments.id
@@ -162,7 +162,7 @@ class StoredExperiment:
     uid: str
     dataset: str
     cell: str
-    experiment: Any  # hmlm_sb.io.experiments.Experiment
+    experiment: Any  # hmlm_sb.experiment.Experiment
     sha256: str = ""
     source_file: str = ""
     format: str = ""
@@ -191,7 +191,7 @@ def load_experiments(store, *, cell: str | None = None, ids: Sequence[str] | Non
 
 
 def _from_row(row: dict[str, Any]) -> StoredExperiment:
-    from hmlm_sb.io.experiments import Experiment
+    from hmlm_sb.experiment import Experiment
 
     readouts = list(row.get("readouts") or [])
     stimuli = list(row.get("stimuli") or [])
@@ -270,20 +270,6 @@ def as_network_experiments(stored: Sequence[StoredExperiment], network: Network)
 
 
 # ---- what a training run on stored experiments sees --------------------------------------------
-@dataclass
-class ExperimentData:
-    """Stored experiments as training data: Trajectories, the prior with input
-    reactions for the stimuli, and what a TrainingRun records about them."""
-
-    train: Any  # Trajectories
-    prior: Network
-    record: dict[str, Any]  # {"selection", "uids", "digest"}
-
-    @property
-    def source(self) -> str:
-        return f"experiments ({len(self.record['uids'])} stored: {self.record['selection']})"
-
-
 def parse_selection(items: Sequence[str] | str | None) -> str | list[str] | None:
     """``--experiments all`` / ``ID,ID`` / repeated: ``"all"``, a list of ids, or None."""
     if items is None:
@@ -294,24 +280,6 @@ def parse_selection(items: Sequence[str] | str | None) -> str | list[str] | None
     if not ids:
         return None
     return "all" if ids == ["all"] else ids
-
-
-def experiment_training_data(store, cell: str | None, network: Network,
-                             selection: str | Sequence[str]) -> ExperimentData:
-    """The cell's stored experiments (``"all"`` or the given ids) on ``network``."""
-    from hmlm_sb.io.experiments import experiments_to_trajectories, fill_initial
-
-    ids = None if selection == "all" else list(selection)
-    stored = load_experiments(store, cell=cell, ids=ids)
-    if not stored:
-        where = f"cell {cell}" if cell else "the store"
-        raise InputError(f"no experiments stored for {where}: import a MIDAS or tidy CSV file first "
-                         "(hmlm import FILE --cell CELL)", element="--experiments")
-    train, prior = experiments_to_trajectories(as_network_experiments(stored, network), network)
-    fill_initial(train, prior)
-    record = {"selection": "all" if ids is None else ids, "uids": [s.uid for s in stored],
-              "digest": experiments_digest(stored)}
-    return ExperimentData(train, prior, record)
 
 
 def experiments_changed(store, cell: str | None, config: dict[str, Any]) -> bool:

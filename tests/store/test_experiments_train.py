@@ -85,7 +85,7 @@ def test_retrain_fires_when_new_experiments_are_imported(toy_store, tmp_path, ca
 
 
 def test_stored_experiments_become_trajectories_with_inputs_and_inhibitors(toy_store):
-    from hmlm_sb.store.experiments import experiment_training_data
+    from hmlm_sb.pipeline import experiment_training_data
 
     with open_ladybug(toy_store, read_only=True) as store:
         network = store.load_network(cell="toy")
