@@ -312,19 +312,47 @@ def _edge_literal_pairs(compiled: CompiledNetwork) -> tuple[np.ndarray, np.ndarr
 
 
 # ---- integration ---------------------------------------------------------------------------
+BDF_CHUNK = 32  # members per scipy system: one step size for all, and an LU that grows with them
+BATCHED_MIN = 16  # "auto" uses the batched Rosenbrock integrator from this many members on
+BATCHED_MAX_SPECIES = 2000  # ... on networks up to this size (its LU is scheduled in Python)
+
+
 def simulate(compiled: CompiledNetwork, times: np.ndarray, params: OdeParams,
-             y0: np.ndarray | None = None, *, rtol: float = 1e-6, atol: float = 1e-9,
-             method: str = "BDF") -> np.ndarray:
+             y0: np.ndarray | None = None, *, rtol: float | None = None, atol: float | None = None,
+             method: str = "auto") -> np.ndarray:
     """Trajectories (B, T, S) at ``times`` (times[0] is the start) from ``y0`` (S,) or (B, S).
 
-    Stiff solver (scipy BDF) with the analytic sparse Jacobian, all batches in one system."""
+    ``method``: "BDF" (scipy, the analytic sparse Jacobian; rtol 1e-6, atol 1e-9 unless
+    given), in systems of up to ``BDF_CHUNK`` members; "batched"
+    (:func:`hmlm_sb.sim.batched.simulate_batched`, each member its own step size; rtol
+    1e-5, atol 1e-7); another scipy method name; or "auto": batched for ``BATCHED_MIN``
+    members or more on networks of up to ``BATCHED_MAX_SPECIES`` species, else BDF."""
+    times = np.asarray(times, dtype=float)
+    b_count, s_count = params.batch, len(compiled.species)
+    if method == "auto":
+        method = "batched" if b_count >= BATCHED_MIN and s_count <= BATCHED_MAX_SPECIES else "BDF"
+    if method == "batched":
+        from hmlm_sb.sim.batched import simulate_batched
+
+        return simulate_batched(compiled, times, params, y0, rtol=1e-5 if rtol is None else rtol,
+                                atol=1e-7 if atol is None else atol)
+    start = compiled.y0 if y0 is None else np.asarray(y0, dtype=float)
+    start = np.broadcast_to(start, (b_count, s_count)).astype(float)
+    if len(times) == 1 or times[-1] == times[0]:
+        return np.repeat(start[:, None, :], len(times), axis=1)
+    chunks = [np.arange(lo, min(lo + BDF_CHUNK, b_count)) for lo in range(0, b_count, BDF_CHUNK)]
+    return np.concatenate([_solve_ivp(compiled, times, params.take(rows) if len(chunks) > 1 else params,
+                                      start[rows], 1e-6 if rtol is None else rtol,
+                                      1e-9 if atol is None else atol, method) for rows in chunks])
+
+
+def _solve_ivp(compiled: CompiledNetwork, times: np.ndarray, params: OdeParams, start: np.ndarray,
+               rtol: float, atol: float, method: str) -> np.ndarray:
+    """All members of ``params`` in one scipy system."""
     from scipy.integrate import solve_ivp
     from scipy.sparse import csc_matrix
 
-    times = np.asarray(times, dtype=float)
-    b_count, s_count = params.batch, len(compiled.species)
-    start = compiled.y0 if y0 is None else np.asarray(y0, dtype=float)
-    start = np.broadcast_to(start, (b_count, s_count)).astype(float)
+    b_count, s_count = start.shape
     size = b_count * s_count
 
     def fun(_t: float, flat: np.ndarray) -> np.ndarray:
@@ -334,8 +362,6 @@ def simulate(compiled: CompiledNetwork, times: np.ndarray, params: OdeParams,
         r, c, v = jacobian_entries(compiled, flat.reshape(b_count, s_count), params)
         return csc_matrix((v, (r, c)), shape=(size, size))
 
-    if len(times) == 1 or times[-1] == times[0]:
-        return np.repeat(start[:, None, :], len(times), axis=1)
     sol = solve_ivp(fun, (times[0], times[-1]), start.ravel(), method=method, t_eval=times,
                     jac=jac if method in ("BDF", "Radau") else None, rtol=rtol, atol=atol)
     if not sol.success:
