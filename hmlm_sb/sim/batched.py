@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from hmlm_sb.sim.netflux_ode import CompiledNetwork, OdeParams, _edge_literal_pairs, _product_except
+from hmlm_sb.sim.netflux_ode import CompiledNetwork, OdeParams, _edge_literal_pairs
 
 # RODAS3 in the form  G = 1/(h gamma) - J,  G K_i = f(Y_i) + sum_j C_ij / h K_j,
 # Y_i = y + sum_j A_ij K_j,  y_new = y + sum M_i K_i,  error = sum E_i K_i = K_4
@@ -37,26 +37,39 @@ _MAX_SLOPE = 100.0
 
 
 @dataclass
-class _Level:
-    """Index arrays of one level of a level-scheduled sweep: its rows are independent."""
+class _Sums:
+    """Rows that each subtract the same number c of products ``a[first] * b[second]``.
 
-    rows: np.ndarray  # rows (or pivots) finished at this level
-    slots: np.ndarray  # the matrix entries read, grouped by row
-    cols: np.ndarray  # the column of each entry
-    starts: np.ndarray  # start of each row's group in slots (np.add.reduceat)
-    diag: np.ndarray  # diagonal slot of each row
+    Summing a (c, n, B) block over its first axis is many times faster than
+    ``np.add.reduceat`` over ragged groups along the first axis."""
+
+    rows: np.ndarray  # (n,) rows written (x rows in a sweep, matrix slots in the factorisation)
+    first: np.ndarray  # (c, n) matrix slots
+    second: np.ndarray  # (c, n) x rows (sweep) or matrix slots (factorisation)
+    diag: np.ndarray  # (n,) diagonal slot of each row (sweeps)
 
 
 @dataclass
 class _FactorLevel:
-    """Pivots eliminated together: multipliers, then the (summed) updates they cause."""
+    """Pivots eliminated together: multipliers, then the updates they cause."""
 
     lower: np.ndarray  # slots (i, p) to divide by their pivot's diagonal
     lower_diag: np.ndarray
-    target: np.ndarray  # unique slots (i, j) updated
-    starts: np.ndarray  # groups of products per target (np.add.reduceat)
-    by_lower: np.ndarray  # slot (i, p) of each product
-    by_upper: np.ndarray  # slot (p, j) of each product
+    updates: list[_Sums]  # target slots (i, j) -= sum of (i, p) * (p, j)
+
+
+def _sums(terms: dict[int, list[tuple[int, int]]], diag: dict[int, int] | None = None) -> list[_Sums]:
+    """Rows grouped by their number of terms (first, second); ``diag``: row -> its diagonal slot."""
+    by_count: dict[int, list[int]] = {}
+    for row, pairs in terms.items():
+        by_count.setdefault(len(pairs), []).append(row)
+    out = []
+    for count in sorted(by_count):
+        rows = sorted(by_count[count])
+        first = np.array([[terms[r][j][0] for r in rows] for j in range(count)], dtype=np.int64).reshape(count, len(rows))
+        second = np.array([[terms[r][j][1] for r in rows] for j in range(count)], dtype=np.int64).reshape(count, len(rows))
+        out.append(_Sums(_int(rows), first, second, _int([diag[r] for r in rows]) if diag else _int([])))
+    return out
 
 
 class SparseBatchLU:
@@ -87,28 +100,37 @@ class SparseBatchLU:
         self.forward = _sweep_levels(order, lower, slot_of)
         self.backward = _sweep_levels(order[::-1], upper, slot_of)
 
-    def factor(self, values: np.ndarray) -> np.ndarray:
-        """In place: (slots, B) matrix values become L (unit, below) and U."""
+    def factor(self, values: np.ndarray) -> "_Factors":
+        """LU of the (slots, B) matrix values (overwritten: L unit below, U on and above)."""
         for lv in self.factor_levels:
             values[lv.lower] /= values[lv.lower_diag]
-            if lv.target.size:
-                products = values[lv.by_lower] * values[lv.by_upper]
-                values[lv.target] -= np.add.reduceat(products, lv.starts, axis=0)
-        return values
+            for up in lv.updates:
+                values[up.rows] -= (values[up.first] * values[up.second]).sum(axis=0)
+        # what the sweeps read, gathered once for the several solves of a step
+        return _Factors([[values[g.first] for g in level] for level in self.forward],
+                        [[values[g.first] for g in level] for level in self.backward],
+                        [[1.0 / values[g.diag] for g in level] for level in self.backward])
 
-    def solve(self, lu: np.ndarray, rhs_: np.ndarray) -> np.ndarray:
+    def solve(self, factors: "_Factors", rhs_: np.ndarray) -> np.ndarray:
         """x (n, B) with A x = rhs_ (n, B), A factored by :meth:`factor`; rhs_ is overwritten."""
         x = rhs_
-        for lv in self.forward:
-            if lv.slots.size:
-                x[lv.rows] -= np.add.reduceat(lu[lv.slots] * x[lv.cols], lv.starts, axis=0)
-        for lv in self.backward:
-            if lv.slots.size:
-                x[lv.rows] = (x[lv.rows] - np.add.reduceat(lu[lv.slots] * x[lv.cols], lv.starts, axis=0)) \
-                    / lu[lv.diag]
-            else:
-                x[lv.rows] /= lu[lv.diag]
+        for level, values in zip(self.forward, factors.forward):
+            for g, vals in zip(level, values):
+                x[g.rows] -= (vals * x[g.second]).sum(axis=0)
+        for level, values, inverse in zip(self.backward, factors.backward, factors.inv_diag):
+            for g, vals, inv_diag in zip(level, values, inverse):
+                if len(g.first):
+                    x[g.rows] = (x[g.rows] - (vals * x[g.second]).sum(axis=0)) * inv_diag
+                else:
+                    x[g.rows] *= inv_diag
         return x
+
+
+@dataclass
+class _Factors:
+    forward: list[list[np.ndarray]]
+    backward: list[list[np.ndarray]]
+    inv_diag: list[list[np.ndarray]]
 
 
 def _minimum_degree(n: int, pattern: set[tuple[int, int]]) -> tuple[list[int], set[tuple[int, int]]]:
@@ -144,29 +166,17 @@ def _int(values) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
 
-def _sweep_levels(order: list[int], depends: dict[int, list[int]], slot_of: dict) -> list[_Level]:
-    """Rows in ``order``; row i needs the rows ``depends[i]`` first (all earlier in ``order``)."""
+def _sweep_levels(order: list[int], depends: dict[int, list[int]], slot_of: dict) -> list[list[_Sums]]:
+    """Rows in ``order``; row i needs the rows ``depends[i]`` first (all earlier in ``order``).
+    Each level: the rows whose needs are met, as _Sums of x[i] -= (i, j) * x[j]."""
     level: dict[int, int] = {}
     for i in order:
         level[i] = 1 + max((level[j] for j in depends[i]), default=-1)
-    groups: dict[int, list[int]] = {}
+    rows_of: dict[int, list[int]] = {}
     for i in order:
-        groups.setdefault(level[i], []).append(i)
-    out = []
-    for lvl in sorted(groups):
-        rows = [i for i in groups[lvl]]
-        with_deps = [i for i in rows if depends[i]]
-        slots, cols, starts = [], [], []
-        for i in with_deps:
-            starts.append(len(slots))
-            for j in sorted(depends[i]):
-                slots.append(slot_of[(i, j)]); cols.append(j)
-        if with_deps and len(with_deps) != len(rows):  # rows without dependencies: a level of their own
-            out.append(_Level(_int([i for i in rows if not depends[i]]), _int([]), _int([]), _int([]),
-                              _int([slot_of[(i, i)] for i in rows if not depends[i]])))
-            rows = with_deps
-        out.append(_Level(_int(rows), _int(slots), _int(cols), _int(starts), _int([slot_of[(i, i)] for i in rows])))
-    return out
+        rows_of.setdefault(level[i], []).append(i)
+    return [_sums({i: [(slot_of[(i, j)], j) for j in sorted(depends[i])] for i in rows_of[lvl]},
+                  {i: slot_of[(i, i)] for i in rows_of[lvl]}) for lvl in sorted(rows_of)]
 
 
 def _factor_levels(order: list[int], lower: dict[int, list[int]], upper: dict[int, list[int]],
@@ -184,23 +194,20 @@ def _factor_levels(order: list[int], lower: dict[int, list[int]], upper: dict[in
             touched_by[q].append(p)
     for p in order:
         level[p] = 1 + max((level[q] for q in touched_by[p]), default=-1)
-    groups: dict[int, list[int]] = {}
+    pivots_of: dict[int, list[int]] = {}
     for p in order:
         if column[p]:
-            groups.setdefault(level[p], []).append(p)
+            pivots_of.setdefault(level[p], []).append(p)
     out = []
-    for lvl in sorted(groups):
-        lower_slots, lower_diag, products = [], [], []
-        for p in groups[lvl]:
+    for lvl in sorted(pivots_of):
+        lower_slots, lower_diag = [], []
+        updates: dict[int, list[tuple[int, int]]] = {}
+        for p in pivots_of[lvl]:
             for i in sorted(column[p]):
                 lower_slots.append(slot_of[(i, p)]); lower_diag.append(slot_of[(p, p)])
                 for j in sorted(upper[p]):
-                    products.append((slot_of[(i, j)], slot_of[(i, p)], slot_of[(p, j)]))
-        products.sort()
-        targets = [t for t, _, _ in products]
-        starts = [k for k in range(len(targets)) if k == 0 or targets[k] != targets[k - 1]]
-        out.append(_FactorLevel(_int(lower_slots), _int(lower_diag), _int(sorted(set(targets))), _int(starts),
-                                _int([a for _, a, _ in products]), _int([b for _, _, b in products])))
+                    updates.setdefault(slot_of[(i, j)], []).append((slot_of[(i, p)], slot_of[(p, j)]))
+        out.append(_FactorLevel(_int(lower_slots), _int(lower_diag), _sums(updates)))
     return out
 
 
@@ -227,8 +234,8 @@ class NetfluxKernel:
         self.inv_tau = np.ascontiguousarray((1.0 / p.tau).T)
         self.pair_edge, self.pair_lit = _edge_literal_pairs(compiled)
         self.pair_gain = self.gain[compiled.edge_species[self.pair_edge]]
-        self.row_literals = [compiled.row_literals[:, k] for k in range(compiled.row_literals.shape[1])]
-        self.species_edges = [compiled.species_edges[:, m] for m in range(compiled.species_edges.shape[1])]
+        self.rows = _groups(compiled, "rows", compiled.lit_row, len(compiled.reactions))
+        self.species = _groups(compiled, "species", compiled.edge_species, len(compiled.species))
 
     def _literals(self, y: np.ndarray, slope: bool):
         x = y[self.cp.lit_species]
@@ -250,53 +257,73 @@ class NetfluxKernel:
         dh[self.negated] *= -1.0
         return g, dh
 
-    def _row_factors(self, g: np.ndarray) -> list[np.ndarray]:
-        """Per literal position k, the (R, B) value of each row's k-th literal (1 if none)."""
-        padded = np.concatenate([g, np.ones((1, g.shape[1]))])
-        return [padded[idx] for idx in self.row_literals]
-
-    def _edge_factors(self, activity: np.ndarray) -> list[np.ndarray]:
-        """Per edge position m, the (S, B) value 1 - activity of each species' m-th row (1 if none)."""
-        padded = np.concatenate([1.0 - activity[self.cp.edge_row], np.ones((1, activity.shape[1]))])
-        return [padded[idx] for idx in self.species_edges]
-
     def rhs(self, y: np.ndarray) -> np.ndarray:
         """dy/dt (S, B) of y (S, B)."""
         g, _ = self._literals(y, slope=False)
-        activity = self.weight * _product(self._row_factors(g))
-        return (1.0 - _product(self._edge_factors(activity))) * self.gain - y * self.inv_tau
+        activity = self.weight * self.rows.product(g)
+        not_active = 1.0 - activity[self.cp.edge_row]
+        return (1.0 - self.species.product(not_active)) * self.gain - y * self.inv_tau
 
     def jacobian(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(P, B) values at the (edge, literal) pairs of ``_edge_literal_pairs``, (S, B) diagonal."""
-        cp = self.cp
         g, dg = self._literals(y, slope=True)
-        factors = self._row_factors(g)
-        others = np.stack(_products_except(factors))  # (K, R, B)
-        d_activity = self.lit_weight * dg * others[cp.lit_position, cp.lit_row]
-        activity = self.weight * _product(factors)
-        d_edge = np.stack(_products_except(self._edge_factors(activity)))[cp.edge_position, cp.edge_species]
+        d_activity = self.lit_weight * dg * self.rows.product_except(g)
+        not_active = 1.0 - (self.weight * self.rows.product(g))[self.cp.edge_row]
+        d_edge = self.species.product_except(not_active)
         return self.pair_gain * d_edge[self.pair_edge] * d_activity[self.pair_lit], -self.inv_tau
 
 
-def _product(factors: list[np.ndarray]) -> np.ndarray:
-    out = factors[0].copy()
-    for f in factors[1:]:
-        out *= f
-    return out
+class _Groups:
+    """Items (rows of a (N, B) array) owned by owners; products over each owner's items.
+
+    Owners are grouped by their item count, so each product is a few multiplications of
+    whole (owners, B) blocks: the work follows the items, not owners x the longest list."""
+
+    def __init__(self, owner: np.ndarray, n_owners: int) -> None:
+        self.n_owners = n_owners
+        order = np.argsort(owner, kind="stable")
+        counts = np.bincount(owner, minlength=n_owners)
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.groups = []
+        for count in np.unique(counts[counts > 0]):
+            owners = np.flatnonzero(counts == count)
+            items = order[first[owners][:, None] + np.arange(count)[None, :]]
+            self.groups.append((owners, [items[:, j] for j in range(count)]))
+
+    def product(self, values: np.ndarray) -> np.ndarray:
+        """(owners, B): the product of each owner's items (1 without items)."""
+        out = np.ones((self.n_owners, values.shape[1]))
+        for owners, items in self.groups:
+            prod = values[items[0]]
+            for idx in items[1:]:
+                prod *= values[idx]
+            out[owners] = prod
+        return out
+
+    def product_except(self, values: np.ndarray) -> np.ndarray:
+        """(N, B): for each item the product of the other items of its owner (no division)."""
+        out = np.empty_like(values)
+        for _, items in self.groups:
+            factors = [values[idx] for idx in items]
+            prefix = [None]
+            for f in factors[:-1]:
+                prefix.append(f if prefix[-1] is None else prefix[-1] * f)
+            suffix = None
+            for j in range(len(items) - 1, -1, -1):
+                both = [x for x in (prefix[j], suffix) if x is not None]
+                out[items[j]] = both[0] * both[1] if len(both) == 2 else (both[0] if both else 1.0)
+                suffix = factors[j] if suffix is None else suffix * factors[j]
+        return out
 
 
-def _products_except(factors: list[np.ndarray]) -> list[np.ndarray]:
-    """For each k, the product of all factors but the k-th (no division)."""
-    out = [np.ones_like(factors[0]) for _ in factors]
-    running = np.ones_like(factors[0])
-    for k, f in enumerate(factors):
-        out[k] *= running
-        running = running * f
-    running = np.ones_like(factors[0])
-    for k in range(len(factors) - 1, -1, -1):
-        out[k] *= running
-        running = running * factors[k]
-    return out
+def _groups(compiled: CompiledNetwork, name: str, owner: np.ndarray, n_owners: int) -> _Groups:
+    """Cached on the compiled network: literals by row, or edges by product species."""
+    key = f"_groups_{name}"
+    cached = getattr(compiled, key, None)
+    if cached is None:
+        cached = _Groups(owner, n_owners)
+        object.__setattr__(compiled, key, cached)
+    return cached
 
 
 def batch_lu(compiled: CompiledNetwork) -> SparseBatchLU:
@@ -396,13 +423,13 @@ def _rodas3_step(kernel: NetfluxKernel, lu: SparseBatchLU, y: np.ndarray, f0: np
     pairs, diag = kernel.jacobian(y)
     matrix = -(lu.scatter @ np.concatenate([pairs, diag]))  # (slots, B): -J
     matrix[lu.diag_slots] += 1.0 / (h * _GAMMA)
-    lu.factor(matrix)
+    factors = lu.factor(matrix)
     k: dict[int, np.ndarray] = {}
     for stage in (1, 2, 3, 4):
         f = kernel.rhs(y + sum(a * k[j] for j, a in _A[stage].items())) if stage in _A else f0
         if stage in _C:
             f = f + sum(c * k[j] for j, c in _C[stage].items()) / h
-        k[stage] = lu.solve(matrix, f.copy())
+        k[stage] = lu.solve(factors, f.copy())
     y_new = y + sum(m * k[j] for j, m in _M.items())
     scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
     err = np.sqrt(np.mean((k[4] / scale) ** 2, axis=0))
