@@ -225,6 +225,7 @@ class NetfluxKernel:
         self.n = np.ascontiguousarray(p.n.T[lr])
         c = np.ascontiguousarray(p.ec50.T[lr]) ** self.n
         self.c, self.one_minus_c, self.one_minus_2c = c, 1.0 - c, 1.0 - 2.0 * c
+        self.cn = c * self.n
         self.inhibit = np.ascontiguousarray(p.inhibit.T[ls])
         self.inhibited = bool(np.any(self.inhibit != 1.0))
         self.negated = np.flatnonzero(compiled.lit_negated)
@@ -238,24 +239,28 @@ class NetfluxKernel:
         self.species = _groups(compiled, "species", compiled.edge_species, len(compiled.species))
 
     def _literals(self, y: np.ndarray, slope: bool):
+        """(L, B) literal values h or 1 - h and, with ``slope``, their derivatives (in place
+        where possible: these arrays are the largest of a step)."""
         x = y[self.cp.lit_species]
         if self.inhibited:
             x *= self.inhibit
-        x = np.maximum(x, _TINY, out=x)  # x^n of x <= 0 is 0 as in hill(), without 0/0 in the slope
-        xn = x ** self.n
-        denom = self.c + self.one_minus_2c * xn
-        h = self.one_minus_c * xn / denom
-        g = h.copy()
-        g[self.negated] = 1.0 - h[self.negated]
-        if not slope:
-            return g, None
-        dh = h * self.c * self.n / (x * denom)
-        dh[x <= _TINY] = 0.0  # at x <= 0, as jacobian_entries (the slope at 0 is infinite for n < 1)
-        np.minimum(dh, _MAX_SLOPE, out=dh)
-        if self.inhibited:
-            dh *= self.inhibit
-        dh[self.negated] *= -1.0
-        return g, dh
+        np.maximum(x, _TINY, out=x)  # x^n of x <= 0 is 0 as in hill(), without 0/0 in the slope
+        xn = np.power(x, self.n)
+        denom = np.multiply(self.one_minus_2c, xn)
+        denom += self.c
+        g = np.multiply(self.one_minus_c, xn, out=xn)
+        g /= denom  # h
+        if slope:
+            dh = g * self.cn
+            x *= denom
+            dh /= x
+            dh[x <= _TINY * self.c] = 0.0  # x <= 0, as jacobian_entries (the slope at 0 is infinite for n < 1)
+            np.minimum(dh, _MAX_SLOPE, out=dh)
+            if self.inhibited:
+                dh *= self.inhibit
+            dh[self.negated] *= -1.0
+        g[self.negated] = 1.0 - g[self.negated]
+        return g, (dh if slope else None)
 
     def rhs(self, y: np.ndarray) -> np.ndarray:
         """dy/dt (S, B) of y (S, B)."""
