@@ -14,6 +14,7 @@ all members together, one pivot at a time.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,12 +143,17 @@ def _minimum_degree(n: int, pattern: set[tuple[int, int]]) -> tuple[list[int], s
             out_nb[i].add(j)  # row i has column j
             in_nb[j].add(i)
     filled = set(pattern)
-    remaining = set(range(n))
+    degree = lambda k: len(in_nb[k] | out_nb[k])  # noqa: E731
+    heap = [(degree(k), k) for k in range(n)]
+    heapq.heapify(heap)
+    done = [False] * n
     order = []
-    while remaining:
-        p = min(remaining, key=lambda k: (len(in_nb[k] | out_nb[k]), k))
+    while heap:
+        d, p = heapq.heappop(heap)
+        if done[p] or d != degree(p):
+            continue  # eliminated, or an outdated degree (the current one is in the heap too)
+        done[p] = True
         order.append(p)
-        remaining.remove(p)
         rows, cols = in_nb[p], out_nb[p]
         for i in rows:
             out_nb[i].discard(p)
@@ -159,6 +165,8 @@ def _minimum_degree(n: int, pattern: set[tuple[int, int]]) -> tuple[list[int], s
                     filled.add((i, j))
                     out_nb[i].add(j)
                     in_nb[j].add(i)
+        for k in rows | cols:
+            heapq.heappush(heap, (degree(k), k))
     return order, filled
 
 
