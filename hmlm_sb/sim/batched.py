@@ -106,7 +106,7 @@ class SparseBatchLU:
         for lv in self.factor_levels:
             values[lv.lower] /= values[lv.lower_diag]
             for up in lv.updates:
-                values[up.rows] -= (values[up.first] * values[up.second]).sum(axis=0)
+                values[up.rows] -= _sum0(values[up.first] * values[up.second])
         # what the sweeps read, gathered once for the several solves of a step
         return _Factors([[values[g.first] for g in level] for level in self.forward],
                         [[values[g.first] for g in level] for level in self.backward],
@@ -117,14 +117,19 @@ class SparseBatchLU:
         x = rhs_
         for level, values in zip(self.forward, factors.forward):
             for g, vals in zip(level, values):
-                x[g.rows] -= (vals * x[g.second]).sum(axis=0)
+                x[g.rows] -= _sum0(vals * x[g.second])
         for level, values, inverse in zip(self.backward, factors.backward, factors.inv_diag):
             for g, vals, inv_diag in zip(level, values, inverse):
                 if len(g.first):
-                    x[g.rows] = (x[g.rows] - (vals * x[g.second]).sum(axis=0)) * inv_diag
+                    x[g.rows] = (x[g.rows] - _sum0(vals * x[g.second])) * inv_diag
                 else:
                     x[g.rows] *= inv_diag
         return x
+
+
+def _sum0(block: np.ndarray) -> np.ndarray:
+    """Sum over the first axis of a (c, n, B) block (most blocks have c = 1)."""
+    return block[0] if len(block) == 1 else np.add.reduce(block, axis=0)
 
 
 @dataclass
@@ -401,7 +406,7 @@ def simulate_batched(compiled: CompiledNetwork, times: np.ndarray, params: OdePa
         finished = t >= t_end
         if finished.all():
             return out
-        if finished.sum() >= 0.25 * len(members):  # drop finished members now and then (a copy)
+        if finished.sum() >= 0.1 * len(members):  # drop finished members now and then (a copy)
             keep = ~finished
             members, t, h, nxt, rejected = members[keep], t[keep], h[keep], nxt[keep], rejected[keep]
             y, f = np.ascontiguousarray(y[:, keep]), np.ascontiguousarray(f[:, keep])
