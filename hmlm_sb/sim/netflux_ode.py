@@ -315,7 +315,9 @@ def _edge_literal_pairs(compiled: CompiledNetwork) -> tuple[np.ndarray, np.ndarr
 BDF_CHUNK = 32  # members per scipy system: one step size for all, and an LU that grows with them
 BDF_STATES = 4000  # ... and at most this many states per system (one member if it has more):
 # 4 conditions of a 5,000-species network cost 4.4x more CPU in one system than in four
-BATCHED_MIN = 16  # "auto" uses the batched Rosenbrock integrator from this many members on
+BATCHED_MIN = 200  # "auto" uses the batched Rosenbrock integrator from this many members on
+# (bench_simulator: at 50 sets BDF in systems of 32 costs 8.5 ms a set, batched 15; at 200 both
+# about 8; at 1,000 batched 4.6)
 BATCHED_MAX_SPECIES = 2000  # ... on networks up to this size (its LU is scheduled in Python)
 
 
