@@ -21,16 +21,24 @@ def _roadrunner():
     return roadrunner
 
 
-def test_roadrunner_agrees_on_rogers_all_conditions(rogers_xlsx: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def rogers_rr(rogers_xlsx: Path, tmp_path_factory):
+    """(network, compiled, libRoadRunner model of the export, species -> SBML id), compiled
+    once for the module (its JIT compilation takes seconds); each test resets it first."""
     roadrunner = _roadrunner()
     network = read_netflux(rogers_xlsx)
-    compiled = compile_network(network)
+    path = tmp_path_factory.mktemp("sbml_ode") / "rogers.xml"
+    ids = write_sbml_ode(network, path)
+    return network, compile_network(network), roadrunner.RoadRunner(str(path)), ids
+
+
+def test_roadrunner_agrees_on_rogers_all_conditions(rogers_rr) -> None:
+    network, compiled, rr, ids = rogers_rr
+    rr.resetAll()
     named = load_conditions()
     conditions = [named[c] for c in STANDARD_CONDITIONS]
     times = np.linspace(0, 80, 81)
     ours = simulate_conditions(compiled, conditions, times)
-    ids = write_sbml_ode(network, tmp_path / "rogers.xml")
-    rr = roadrunner.RoadRunner(str(tmp_path / "rogers.xml"))
     rr.integrator.relative_tolerance = 1e-10
     rr.integrator.absolute_tolerance = 1e-12
     for k, condition in enumerate(conditions):
@@ -59,22 +67,18 @@ def test_sbml_is_valid_and_names_parameters(rogers_xlsx: Path, tmp_path: Path) -
     assert model.getParameter("tau_AGT").getValue() == pytest.approx(10)
 
 
-def _random_parameter_runs(rogers_xlsx: Path, tmp_path: Path, count: int, seed: int) -> None:
+def _random_parameter_runs(rogers_rr, count: int, seed: int) -> None:
     """``count`` random parameter sets (perturbed published values, random input weights)
     through libRoadRunner on one exported model: no solver failure, |ours - theirs| < 1e-4."""
-    roadrunner = _roadrunner()
     from hmlm_sb.io.sbml_ode import roadrunner_parameters, simulate_roadrunner
     from hmlm_sb.sim.datasets import PERTURBATION_SIGMA, perturb_params
     from hmlm_sb.sim.netflux_ode import PARAM_FIELDS, OdeParams, simulate
 
-    network = read_netflux(rogers_xlsx)
-    compiled = compile_network(network)
+    network, compiled, rr, ids = rogers_rr
     rng = np.random.default_rng(seed)
     sets = [perturb_params(compiled, PERTURBATION_SIGMA, rng) for _ in range(count)]
     params = OdeParams(*(np.concatenate([getattr(s, k) for s in sets]) for k in PARAM_FIELDS))
     params.weight[:, compiled.input_rows] = rng.uniform(0.0, 1.0, (count, len(compiled.input_rows)))
-    ids = write_sbml_ode(network, tmp_path / "rogers.xml")
-    rr = roadrunner.RoadRunner(str(tmp_path / "rogers.xml"))
     rr.integrator.relative_tolerance = 1e-9
     rr.integrator.absolute_tolerance = 1e-11
     assert roadrunner_parameters(rr, compiled, ids, params).shape[0] == count
@@ -84,23 +88,20 @@ def _random_parameter_runs(rogers_xlsx: Path, tmp_path: Path, count: int, seed: 
     assert np.abs(theirs - ours).max() < 1e-4
 
 
-def test_roadrunner_agrees_on_random_parameter_sets(rogers_xlsx: Path, tmp_path: Path) -> None:
-    _random_parameter_runs(rogers_xlsx, tmp_path, 20, seed=0)
+def test_roadrunner_agrees_on_random_parameter_sets(rogers_rr) -> None:
+    _random_parameter_runs(rogers_rr, 20, seed=0)
 
 
 @pytest.mark.slow
-def test_roadrunner_agrees_on_1000_random_parameter_sets(rogers_xlsx: Path, tmp_path: Path) -> None:
-    _random_parameter_runs(rogers_xlsx, tmp_path, 1000, seed=1)
+def test_roadrunner_agrees_on_1000_random_parameter_sets(rogers_rr) -> None:
+    _random_parameter_runs(rogers_rr, 1000, seed=1)
 
 
-def test_export_clamps_negative_states_like_the_simulator(rogers_xlsx: Path, tmp_path: Path) -> None:
+def test_export_clamps_negative_states_like_the_simulator(rogers_rr) -> None:
     """From a state with negative entries, x^n of x < 0 must read as 0 (as the simulator's
     max(x, 0)), not NaN: the exported rates at t=0 equal ours."""
-    roadrunner = _roadrunner()
-    network = read_netflux(rogers_xlsx)
-    compiled = compile_network(network)
-    ids = write_sbml_ode(network, tmp_path / "rogers.xml")
-    rr = roadrunner.RoadRunner(str(tmp_path / "rogers.xml"))
+    network, compiled, rr, ids = rogers_rr
+    rr.resetAll()
     y = np.random.default_rng(3).uniform(-0.2, 1.0, len(compiled.species))
     for s, sid in enumerate(compiled.species):
         rr[ids[sid]] = float(y[s])
