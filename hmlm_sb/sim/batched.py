@@ -10,7 +10,9 @@ The method is RODAS3 (Sandu et al. 1997; Hairer & Wanner's Rosenbrock form as in
 LU per step. The Jacobian of every member has the network's sparsity pattern, so the LU
 is computed symbolically once (minimum-degree order, fill-in, no pivoting: the step matrix
 ``1/(h gamma) - J`` has the positive diagonal ``1/(h gamma) + 1/tau``) and numerically for
-all members together, one pivot at a time.
+all members together, level by level (the pivots of a level are independent).
+Outputs are cubic Hermite interpolants between step ends, so output times do not cut
+steps.
 """
 from __future__ import annotations
 
@@ -117,7 +119,8 @@ class SparseBatchLU:
         x = rhs_
         for level, values in zip(self.forward, factors.forward):
             for g, vals in zip(level, values):
-                x[g.rows] -= _sum0(vals * x[g.second])
+                if len(g.first):
+                    x[g.rows] -= _sum0(vals * x[g.second])
         for level, values, inverse in zip(self.backward, factors.backward, factors.inv_diag):
             for g, vals, inv_diag in zip(level, values, inverse):
                 if len(g.first):
