@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-from hmlm_sb.io.sbml import HMLM_NS
+from hmlm_sb.io.sbml_network import HMLM_NS
 from hmlm_sb.logic import And, Expr, Literal, Not
 from hmlm_sb.network import ModelInfo, Network, Participant, Pathway, Reaction, Species, Xref
 
