@@ -330,20 +330,27 @@ def simulate(compiled: CompiledNetwork, times: np.ndarray, params: OdeParams,
     given), in systems of up to ``BDF_CHUNK`` members and ``BDF_STATES`` states; "batched"
     (:func:`hmlm_sb.sim.batched.simulate_batched`, each member its own step size; rtol
     1e-5, atol 1e-7); another scipy method name; or "auto": batched for ``BATCHED_MIN``
-    members or more on networks of up to ``BATCHED_MAX_SPECIES`` species, else BDF."""
+    members or more on networks of up to ``BATCHED_MAX_SPECIES`` species (BDF if the
+    batched solver gives up), else BDF."""
     times = np.asarray(times, dtype=float)
     b_count, s_count = params.batch, len(compiled.species)
     start = compiled.y0 if y0 is None else np.asarray(y0, dtype=float)
     start = np.broadcast_to(start, (b_count, s_count)).astype(float)
     if len(times) == 1 or times[-1] == times[0]:
         return np.repeat(start[:, None, :], len(times), axis=1)
-    if method == "auto":
+    auto = method == "auto"
+    if auto:
         method = "batched" if b_count >= BATCHED_MIN and s_count <= BATCHED_MAX_SPECIES else "BDF"
     if method == "batched":
         from hmlm_sb.sim.batched import simulate_batched
 
-        return simulate_batched(compiled, times, params, start, rtol=1e-5 if rtol is None else rtol,
-                                atol=1e-7 if atol is None else atol)
+        try:
+            return simulate_batched(compiled, times, params, start, rtol=1e-5 if rtol is None else rtol,
+                                    atol=1e-7 if atol is None else atol)
+        except RuntimeError:
+            if not auto:
+                raise
+            method = "BDF"  # auto must not fail where BDF would not
     per_system = max(1, min(BDF_CHUNK, BDF_STATES // s_count))
     chunks = [np.arange(lo, min(lo + per_system, b_count)) for lo in range(0, b_count, per_system)]
     return np.concatenate([_solve_ivp(compiled, times, params.take(rows) if len(chunks) > 1 else params,
