@@ -24,6 +24,7 @@ import numpy as np
 
 from hmlm_sb.network import Network, element_uid
 from hmlm_sb.store.base import CrosstalkEdge
+from hmlm_sb.store.crosstalk_rows import CROSSTALK_COLUMNS, crosstalk_query, crosstalk_rows, resolve_nodes  # noqa: F401
 
 DEFAULT_RELATIVE_THRESHOLD = 0.05
 DEFAULT_TOP_K_SPECIES = 500
@@ -204,72 +205,12 @@ def model_crosstalk(model, conditions: Sequence[str]) -> dict[str, np.ndarray]:
     return out
 
 
-# ---- reading back ----------------------------------------------------------------------------
-CROSSTALK_COLUMNS = ["condition", "level", "source", "source_name", "target", "target_name",
-                     "weight", "rank", "known", "model_kind", "run"]
-
-
-def crosstalk_query(*, level: str = "species", end: str | None = None, condition: str | None = None,
-                    novel: bool = False, top: int = 20) -> tuple[str, dict[str, object]]:
-    """Cypher and parameters for the ranked crosstalk table (runs on both stores).
-
-    ``end`` ("source" or "target") restricts that end to the node whose uid is the
-    parameter ``$node`` (a key lookup, fast on a million edges); fill it in the params.
-    """
-    if level not in ("species", "pathway"):
-        raise ValueError(f"level must be 'species' or 'pathway', not {level!r}")
-    if end not in (None, "source", "target"):
-        raise ValueError(f"end must be 'source' or 'target', not {end!r}")
-    if top < 1:
-        raise ValueError("top must be at least 1")
-    label = "Species" if level == "species" else "Pathway"
-    where, params = [], {"top": int(top)}
-    if end is not None:
-        where.append(f"{'s' if end == 'source' else 't'}.uid = $node")
-    if condition is not None:
-        where.append("c.condition = $condition")
-        params["condition"] = condition
-    if novel:
-        where.append("c.known = false")
-    cypher = (
-        f"MATCH (s:{label})-[c:CROSSTALK]->(t:{label})"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + f" RETURN c.condition AS condition, '{level}' AS level, s.uid AS source, s.name AS source_name,"
-        " t.uid AS target, t.name AS target_name, c.weight AS weight, c.rank AS rank,"
-        " c.known AS known, c.model_kind AS model_kind, c.run AS run"
-        " ORDER BY weight DESC, condition, source, target LIMIT $top"
-    )
-    return cypher, params
-
-
-def resolve_nodes(store, level: str, name: str) -> list[str]:
-    """uids of the Species (or Pathway) nodes whose uid, local id or name is ``name``."""
-    label = "Species" if level == "species" else "Pathway"
-    frame = store.query(f"MATCH (n:{label}) WHERE n.uid = $name OR n.id = $name OR n.name = $name "
-                        "RETURN n.uid AS uid ORDER BY uid", {"name": name})
-    return [str(uid) for uid in frame["uid"]] if not frame.empty else []
-
-
+# ---- reading back (the rows themselves: hmlm_sb.store.crosstalk_rows) -------------------------
 def crosstalk_table(store, *, level: str = "species", species: str | None = None, pathway: str | None = None,
                     condition: str | None = None, novel: bool = False, top: int = 20) -> "pd.DataFrame":  # noqa: F821
-    """The ranked crosstalk edges from ``store``; ``species`` / ``pathway`` match a
-    node's uid, local id or name at either end of the edge."""
+    """:func:`crosstalk_rows` as a DataFrame (columns :data:`CROSSTALK_COLUMNS`)."""
     import pandas as pd
 
-    name = species if species is not None else pathway
-    filters = {"level": level, "condition": condition, "novel": novel, "top": top}
-    if name is None:
-        cypher, params = crosstalk_query(**filters)
-        frames = [store.query(cypher, params)]
-    else:
-        frames = []
-        for uid in resolve_nodes(store, level, name):
-            for end in ("source", "target"):
-                cypher, params = crosstalk_query(end=end, **filters)
-                frames.append(store.query(cypher, {**params, "node": uid}))
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return pd.DataFrame(columns=CROSSTALK_COLUMNS)
-    table = pd.concat(frames, ignore_index=True).drop_duplicates(["condition", "source", "target", "run"])
-    table = table.sort_values(["weight", "condition", "source", "target"], ascending=[False, True, True, True])
-    return table[CROSSTALK_COLUMNS].head(top).reset_index(drop=True)
+    rows = crosstalk_rows(store, level=level, species=species, pathway=pathway, condition=condition,
+                          novel=novel, top=top)
+    return pd.DataFrame(rows, columns=CROSSTALK_COLUMNS)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from hmlm_sb.cli.common import progress_bar
+from hmlm_sb.cli.network_source import network_options, resolve_network
 
 
 @click.command("benchmark")
@@ -16,13 +17,22 @@ from hmlm_sb.cli.common import progress_bar
               help="Folder for results.json, report.md and the figures.")
 @click.option("--models", default="", help="Comma-separated model names (default: every registered model).")
 @click.option("--seeds", type=int, default=None, help="Number of seeds (default 3, or 1 with --quick).")
-@click.option("--network", "network_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A Netflux .xlsx or SBML-qual network instead of the bundled Rogers 2022.")
+@network_options()
 @click.option("--no-literature", is_flag=True, help="Skip the literature validation task.")
 @click.option("--workers", type=int, default=2, show_default=True,
               help="Models fitted side by side in separate processes (1: in this process).")
-def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network_file: str | None,
-              no_literature: bool, workers: int) -> None:
+@click.option("--task", type=click.Choice(["synthetic", "real"]), default="synthetic", show_default=True,
+              help="real: leave one experiment out on MIDAS data (../shared/data/midas, or --midas/--pkn).")
+@click.option("--midas", "midas_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="--task real: your MIDAS table (with --pkn).")
+@click.option("--pkn", "pkn_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="--task real: the prior-knowledge network of --midas (SIF, SBML-qual, Netflux).")
+@click.option("--datasets", default="", help="--task real: comma-separated data sets of ../shared/data/midas "
+              "(default: all; ToyMMB with --quick).")
+@click.pass_context
+def benchmark(ctx: click.Context, quick: bool, out_dir: str, models: str, seeds: int | None, source,
+              no_literature: bool, workers: int, task: str, midas_file: str | None, pkn_file: str | None,
+              datasets: str) -> None:
     """Run baselines and the HMLM side by side; write results.json, report.md and PNGs."""
     import torch
 
@@ -41,6 +51,12 @@ def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network
     missing = [m for m in chosen if m not in available_models()]
     if missing:
         raise InputError(f"model(s) not installed in this build: {', '.join(missing)}", element="--models")
+    if task == "real" or midas_file or pkn_file:
+        from hmlm_sb.cli.benchmark_real import run_real_task
+
+        names = [d.strip() for d in datasets.split(",") if d.strip()]
+        run_real_task(chosen, quick, out_dir, midas_file, pkn_file, names)
+        return
     config = BenchmarkConfig.quick(chosen) if quick else BenchmarkConfig(models=chosen)
     if seeds is not None:
         if seeds < 1:
@@ -48,7 +64,7 @@ def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network
         config.seeds = seeds
     config.literature = not no_literature
     config.workers = max(1, workers)
-    network = _load_network(network_file)
+    network = resolve_network(ctx, source)
     total = _count_fits(config, len(set(["interp"] + chosen)))
     start = time.perf_counter()
     with progress_bar() as bar:
@@ -65,20 +81,6 @@ def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network
     write_results(records, out, meta)
     report = write_report(records, artefacts, out, meta)
     click.echo(f"wrote {out / 'results.json'} and {report} ({len(records)} records, {meta['seconds']:.0f} s)")
-
-
-def _load_network(path: str | None):
-    if path is None:
-        from hmlm_sb.resources import reference_network
-
-        return reference_network()
-    if path.lower().endswith((".xlsx", ".xls")):
-        from hmlm_sb.io.netflux import read_netflux
-
-        return read_netflux(path)
-    from hmlm_sb.io.sbml_qual import read_sbml_qual
-
-    return read_sbml_qual(path)
 
 
 def _count_fits(config, n_models: int) -> int:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads where a DataFrame is made (a plain query does without it)
+    import pandas as pd
 
-from hmlm_sb.network import Network
+    from hmlm_sb.network import Network
 
 
 @dataclass
@@ -95,10 +96,18 @@ class GraphStore(ABC):
         """
 
     # ---- queries ---------------------------------------------------------------------
-    @abstractmethod
     def query(self, cypher: str, params: Mapping[str, Any] | None = None, *,
               write: bool = False) -> pd.DataFrame:
         """Run Cypher with parameters. Without ``write``, a statement that writes is refused."""
+        import pandas as pd
+
+        columns, rows = self.query_rows(cypher, params, write=write)
+        return pd.DataFrame(rows, columns=columns)
+
+    @abstractmethod
+    def query_rows(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+                   write: bool = False) -> tuple[list[str], list[dict[str, Any]]]:
+        """:meth:`query` as (column names, rows as dicts), without pandas."""
 
     @abstractmethod
     def counts(self) -> dict[str, int]:
@@ -120,3 +129,28 @@ class GraphStore(ABC):
         Unless ``keep_history``, CROSSTALK edges of earlier runs for the same cell and
         condition are removed first (their TrainingRun nodes stay).
         """
+
+    # ---- experiments (hmlm_sb.store.experiments) -------------------------------------------------
+    def save_experiments(self, experiments: Any, network: Network, *, cell: str | None = None,
+                         replace: bool = False) -> Any:
+        """Write an ExperimentSet mapped to ``network``'s species in one transaction."""
+        from hmlm_sb.store.experiments import save_experiments
+
+        return save_experiments(self, experiments, network, cell=cell, replace=replace)
+
+    def load_experiments(self, *, cell: str | None = None, ids: Sequence[str] | None = None,
+                         dataset: str | None = None) -> list[Any]:
+        """StoredExperiment records (species as uids)."""
+        from hmlm_sb.store.experiments import load_experiments
+
+        return load_experiments(self, cell=cell, ids=ids, dataset=dataset)
+
+    def list_experiments(self, cell: str | None = None) -> pd.DataFrame:
+        from hmlm_sb.store.experiments import list_experiments
+
+        return list_experiments(self, cell)
+
+    def remove_experiments(self, dataset: str) -> int:
+        from hmlm_sb.store.experiments import remove_experiments
+
+        return remove_experiments(self, dataset)

@@ -66,6 +66,8 @@ def build_reads(schema: GraphSchema) -> dict[str, str]:
         "training_runs_of_cell": (f"MATCH (t:TrainingRun) WHERE t.cell = $cell "
                                   f"RETURN {_returns(schema, 'TrainingRun', 't')} ORDER BY created_at DESC, uid DESC"),
         "run_ids_of_cell": "MATCH (t:TrainingRun) WHERE t.cell = $cell RETURN t.uid AS uid",
+        "crosstalk_of_model": ("MATCH (s)-[c:CROSSTALK]->(t) WHERE s.model = $model OR t.model = $model "
+                               "RETURN c.run AS run, count(c) AS edges ORDER BY run"),
     }
     for label in MODEL_ELEMENT_LABELS:
         reads[f"nodes_of_model:{label}"] = (f"MATCH (n:{label}) WHERE n.model = $model "
@@ -127,8 +129,12 @@ def build_neo4j_writes(schema: GraphSchema) -> dict[str, str]:
 
 
 def _registry() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    from hmlm_sb.store.experiments import experiment_reads, experiment_writes
+
     schema = graph_schema()
-    return build_reads(schema), build_shared_writes(schema), build_neo4j_writes(schema)
+    reads = {**build_reads(schema), **experiment_reads(schema)}
+    writes = {**build_shared_writes(schema), **experiment_writes(schema)}
+    return reads, writes, build_neo4j_writes(schema)
 
 
 READS, SHARED_WRITES, NEO4J_WRITES = _registry()

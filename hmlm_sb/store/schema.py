@@ -7,11 +7,14 @@ come from the schema file, never from user input.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-PROPERTY_TYPES = ("STRING", "INT64", "DOUBLE", "BOOLEAN", "STRING[]")
+PROPERTY_TYPES = ("STRING", "INT64", "DOUBLE", "BOOLEAN", "STRING[]", "DOUBLE[]")
 META_LABEL = "Meta"
 META_UID = "schema"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -109,9 +112,33 @@ def _checked_name(name: str) -> str:
 @lru_cache(maxsize=1)
 def graph_schema() -> GraphSchema:
     """The schema this hmlm-sb writes (graph_schema/schema.yaml)."""
-    from graph_schema import load_schema
+    return parse_schema(_schema_data())
 
-    return parse_schema(load_schema())
+
+def _schema_data() -> dict:
+    """schema.yaml as data. Importing and running the YAML parser costs more than a
+    `hmlm query` itself, so the parsed data is kept as JSON beside Python's own bytecode
+    cache (graph_schema/__pycache__), named by the YAML's hash; no cache where that
+    folder cannot be written."""
+    from graph_schema import SCHEMA_PATH, load_schema
+
+    raw = SCHEMA_PATH.read_bytes()
+    cache = SCHEMA_PATH.parent / "__pycache__" / f"schema-{hashlib.sha256(raw).hexdigest()[:20]}.json"
+    try:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    data = load_schema()
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        text = json.dumps(data)
+        if json.loads(text) == data:  # only what JSON keeps exactly
+            partial = cache.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, cache)
+    except (OSError, TypeError, ValueError):
+        pass
+    return data
 
 
 # ---- LadybugDB -----------------------------------------------------------------------------
@@ -133,7 +160,7 @@ def arrow_schema(names_and_types: list[tuple[str, str]]):
     import pyarrow as pa
 
     types = {"STRING": pa.string(), "INT64": pa.int64(), "DOUBLE": pa.float64(),
-             "BOOLEAN": pa.bool_(), "STRING[]": pa.list_(pa.string())}
+             "BOOLEAN": pa.bool_(), "STRING[]": pa.list_(pa.string()), "DOUBLE[]": pa.list_(pa.float64())}
     return pa.schema([(name, types[ptype]) for name, ptype in names_and_types])
 
 

@@ -9,6 +9,8 @@ import time
 import click
 import pytest
 
+from hmlm_sb.store.schema import graph_schema
+
 from hmlm_sb.cli.main import cli
 from hmlm_sb.cli.store_cmds import parse_params, parse_value
 
@@ -71,7 +73,7 @@ def test_info_creates_the_store_and_counts(run, ladybug_path):
     code, out, err = run("--db", str(ladybug_path), "info")
     assert code == 0, err
     assert ladybug_path.exists()
-    assert "schema version: 1.0" in out and "LadybugDB" in out
+    assert f"schema version: {graph_schema().version}" in out and "LadybugDB" in out
     for name in ("Species", "CROSSTALK", "HAS_XREF"):
         assert name in out
 
@@ -80,7 +82,7 @@ def test_info_as_json(run, filled):
     code, out, _ = run("--db", filled, "info", "--format", "json")
     assert code == 0
     report = json.loads(out)
-    assert report["schema_version"] == "1.0" and report["backend"] == "LadybugDB"
+    assert report["schema_version"] == graph_schema().version and report["backend"] == "LadybugDB"
     assert report["counts"]["Species"] == 7 and report["counts"]["IN_CELL"] == 3
 
 
@@ -163,7 +165,7 @@ def test_wrong_neo4j_credentials_are_one_line(run, monkeypatch):
         def close(self):
             pass
 
-    monkeypatch.setattr(neo4j.GraphDatabase, "driver", lambda url, auth=None: Refusing())
+    monkeypatch.setattr(neo4j.GraphDatabase, "driver", lambda url, auth=None, **options: Refusing())
     monkeypatch.setenv("NEO4J_USERNAME", "nobody")
     code, _, err = run("--db", "neo4j://db:7687", "info")
     line = one_line_error(code, err)
@@ -190,3 +192,10 @@ def test_parameters_names():
         parse_params(["a=1", "a=2"])
     with pytest.raises(click.BadParameter):
         parse_params(["1a=1"])
+
+
+def test_buffer_pool_option(run, ladybug_path):
+    code, out, err = run("--db", str(ladybug_path), "--buffer-pool", "128", "info")
+    assert code == 0, err
+    code, _, err = run("--db", str(ladybug_path), "--buffer-pool", "10", "info")
+    assert code == 2 and "--buffer-pool" in err
