@@ -97,10 +97,7 @@ def test_get_params_round_trips(fitted):
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("name", MODELS)
-def test_check_model(name, check, request):
-    if name == "hmlm" and check.__name__ in ("check_perturbations", "check_nan_readouts"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason="the HMLM helper adds perturbations "
-                                              "and NaN readouts to models/hmlm.py"))
+def test_check_model(name, check):
     observed, _, prior, _ = tiny_dataset()
     check(make_model(name, **small_settings(name)), observed, prior, 0)
 
