@@ -30,10 +30,11 @@ ProgressCallback = Callable[[int, int, str], None]  # (step, total, message)
 class DynamicsModel(ABC):
     """Learns a network's dynamics from sparse time courses.
 
-    ``fit`` sees only the observed points of ``train`` (``train.observed``), plus each
-    condition's stimuli and initial state, and the prior network (hidden edges removed).
-    ``predict`` returns every species at any requested time for any stimulus pattern,
-    including conditions never seen in training.
+    ``fit`` sees only the measured entries of ``train`` (``train.measured``: observed time
+    points with a value; NaN marks a species not measured), each condition's stimuli,
+    perturbations (``train.inhibit``, ``train.knockdown``) and initial state, and the prior
+    network (hidden edges removed). ``predict`` returns every species at any requested time
+    for any stimulus and perturbation pattern, including conditions never seen in training.
     """
 
     name: ClassVar[str] = ""
@@ -55,12 +56,15 @@ class DynamicsModel(ABC):
 
     @abstractmethod
     def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
-                conditions: list[str] | None = None) -> np.ndarray:
+                conditions: list[str] | None = None, *, inhibit: np.ndarray | None = None,
+                knockdown: np.ndarray | None = None) -> np.ndarray:
         """Trajectories ``(C, T, S)`` for stimuli ``(C, I)`` and initial states ``(C, S)``.
 
         ``conditions`` names the rows where they match training conditions (a model may
         use what it saw of them, as interpolation does); unknown names are new conditions.
-        Species order is that of the training data.
+        ``inhibit`` and ``knockdown`` ``(C, S)`` are the perturbation factors of
+        :class:`~hmlm_sb.trajectories.Trajectories` (None: untouched). Species order is
+        that of the training data; NaN in ``initial`` means not measured.
         """
 
     def crosstalk(self, condition: str | None = None) -> np.ndarray | None:
@@ -86,6 +90,14 @@ class DynamicsModel(ABC):
     @property
     def is_fitted(self) -> bool:
         return getattr(self, "species_", None) is not None
+
+
+def perturbation_factors(inhibit: np.ndarray | None, knockdown: np.ndarray | None,
+                         shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(inhibit, knockdown) as ``shape`` (C, S) float arrays, ones where None."""
+    def factors(value: np.ndarray | None) -> np.ndarray:
+        return np.ones(shape) if value is None else np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
+    return factors(inhibit), factors(knockdown)
 
 
 # name -> "module:Class"; modules import lazily so that `hmlm --help` never loads torch.

@@ -201,9 +201,14 @@ class NetfluxRHS(nn.Module):
             w[:, self.input_reactions] = stimuli[:, self.input_present].to(w.dtype)
         return w
 
-    def bind(self, weights: torch.Tensor):
+    def ymax_for(self, knockdown: torch.Tensor | None) -> torch.Tensor:
+        """ymax, (S,) or (B, S) scaled by a knockdown's factors (1 = none, 0 = knockout)."""
+        return self.ymax if knockdown is None else self.ymax * knockdown.to(self.ymax.dtype)
+
+    def bind(self, weights: torch.Tensor, inhibit: torch.Tensor | None = None):
         """``activity(y)`` -> OR over each species' producing terms, (B, S) in [0, 1], with
-        everything that depends only on the parameters computed once."""
+        everything that depends only on the parameters computed once. ``inhibit`` (B, S)
+        scales each species' state as the rules read it (0 = complete inhibition)."""
         p = self.parameters_now()
         n = p["n"][self.lit_reaction]
         c = p["ec50"][self.lit_reaction] ** n
@@ -213,9 +218,13 @@ class NetfluxRHS(nn.Module):
         term_weights = weights[:, self.term_reaction]
         pad = torch.zeros(weights.shape[0], 1, dtype=weights.dtype)
         ones = torch.ones_like(pad)
+        lit_scale = None if inhibit is None else torch.cat([inhibit.to(weights.dtype), ones], dim=1)[:, self.lit_species]
 
         def activity(y: torch.Tensor) -> torch.Tensor:
-            xn = torch.cat([y, pad], dim=1)[:, self.lit_species].clamp(1e-6, 1.0) ** n
+            x = torch.cat([y, pad], dim=1)[:, self.lit_species]
+            if lit_scale is not None:
+                x = x * lit_scale
+            xn = x.clamp(1e-6, 1.0) ** n
             # Netflux's normalised Hill (finite at 2c = 1); 1 - h for a negated literal
             act = negated + sign * (one_minus_c * xn / (c + one_minus_2c * xn))
             term = term_weights * torch.cat([act, ones], dim=1)[:, self.term_literals].prod(dim=-1)
@@ -223,20 +232,23 @@ class NetfluxRHS(nn.Module):
 
         return activity
 
-    def target_activity(self, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def target_activity(self, y: torch.Tensor, weights: torch.Tensor,
+                        inhibit: torch.Tensor | None = None) -> torch.Tensor:
         """OR over each species' producing terms, (B, S) in [0, 1]."""
-        return self.bind(weights)(y)
+        return self.bind(weights, inhibit)(y)
 
     def rate(self) -> torch.Tensor:
         """1 / tau, (S,)."""
         return 1 / (self.tau_min + nn.functional.softplus(self.raw_tau))
 
-    def production(self, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def production(self, y: torch.Tensor, weights: torch.Tensor, inhibit: torch.Tensor | None = None,
+                   knockdown: torch.Tensor | None = None) -> torch.Tensor:
         """The production part ymax * OR(...) / tau of dy/dt, (B, S)."""
-        return self.ymax * self.target_activity(y, weights) * self.rate()
+        return self.ymax_for(knockdown) * self.target_activity(y, weights, inhibit) * self.rate()
 
-    def forward(self, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        return self.production(y, weights) - y * self.rate()
+    def forward(self, y: torch.Tensor, weights: torch.Tensor, inhibit: torch.Tensor | None = None,
+                knockdown: torch.Tensor | None = None) -> torch.Tensor:
+        return self.production(y, weights, inhibit, knockdown) - y * self.rate()
 
     def prior_deviation(self, initial: dict[str, torch.Tensor]) -> torch.Tensor:
         """Squared distance of the raw parameters from their initial values (a regulariser)."""

@@ -70,22 +70,43 @@ class CompiledNetwork:
         return OdeParams(rep(self.weight), rep(self.n), rep(self.ec50), rep(self.tau), rep(self.ymax))
 
 
+PARAM_FIELDS = ("weight", "n", "ec50", "tau", "ymax", "inhibit")
+
+
 @dataclass
 class OdeParams:
-    """Per-batch parameters: weight, n, ec50 (B, R); tau, ymax (B, S)."""
+    """Per-batch parameters: weight, n, ec50 (B, R); tau, ymax, inhibit (B, S).
+
+    ``inhibit`` is the remaining output fraction of each species as the rules read it
+    (1 = untouched, 0 = complete inhibition); a knockdown is a smaller ``ymax``."""
 
     weight: np.ndarray
     n: np.ndarray
     ec50: np.ndarray
     tau: np.ndarray
     ymax: np.ndarray
+    inhibit: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.inhibit is None:
+            self.inhibit = np.ones_like(np.asarray(self.tau, dtype=float))
 
     @property
     def batch(self) -> int:
         return self.weight.shape[0]
 
     def copy(self) -> "OdeParams":
-        return replace(self, **{k: getattr(self, k).copy() for k in ("weight", "n", "ec50", "tau", "ymax")})
+        return replace(self, **{k: getattr(self, k).copy() for k in PARAM_FIELDS})
+
+    def with_perturbations(self, inhibit: np.ndarray | None = None,
+                           knockdown: np.ndarray | None = None) -> "OdeParams":
+        """A copy with ``inhibit`` (B, S) multiplied in and ymax scaled by ``knockdown`` (B, S)."""
+        out = self.copy()
+        if inhibit is not None:
+            out.inhibit = out.inhibit * np.asarray(inhibit, dtype=float)
+        if knockdown is not None:
+            out.ymax = out.ymax * np.asarray(knockdown, dtype=float)
+        return out
 
     def with_input_weights(self, compiled: CompiledNetwork, weights: np.ndarray) -> "OdeParams":
         """A copy whose input-reaction weights are ``weights`` (B, I), in ``compiled.inputs`` order."""
@@ -94,7 +115,7 @@ class OdeParams:
         return out
 
     def take(self, index: np.ndarray | list[int]) -> "OdeParams":
-        return OdeParams(*(getattr(self, k)[index] for k in ("weight", "n", "ec50", "tau", "ymax")))
+        return OdeParams(*(getattr(self, k)[index] for k in PARAM_FIELDS))
 
 
 # ---- compiling -----------------------------------------------------------------------------
@@ -203,8 +224,8 @@ def hill(x: np.ndarray, n: np.ndarray, ec50: np.ndarray) -> np.ndarray:
 
 
 def _literal_values(compiled: CompiledNetwork, y: np.ndarray, p: OdeParams) -> np.ndarray:
-    """(B, L) value of each literal: h(x) or 1 - h(x)."""
-    x = y[:, compiled.lit_species]
+    """(B, L) value of each literal: h(x) or 1 - h(x), x the (inhibited) state it reads."""
+    x = y[:, compiled.lit_species] * p.inhibit[:, compiled.lit_species]
     h = hill(x, p.n[:, compiled.lit_row], p.ec50[:, compiled.lit_row])
     return np.where(compiled.lit_negated, 1.0 - h, h)
 
@@ -237,14 +258,15 @@ def _product_except(values: np.ndarray) -> np.ndarray:
 def jacobian_entries(compiled: CompiledNetwork, y: np.ndarray, p: OdeParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Analytic Jacobian as (rows, cols, values) over the flattened batch (B*S)."""
     b_count, s_count = y.shape
-    x = np.maximum(y[:, compiled.lit_species], 0.0)
+    scale_in = p.inhibit[:, compiled.lit_species]
+    x = np.maximum(y[:, compiled.lit_species] * scale_in, 0.0)
     n = p.n[:, compiled.lit_row]
     c = p.ec50[:, compiled.lit_row] ** n
     xn = x ** n
     denom = c + (1.0 - 2.0 * c) * xn
     h = (1.0 - c) * xn / denom
     with np.errstate(divide="ignore", invalid="ignore"):
-        dh = np.where(x > 0, (1.0 - c) * c * n * xn / (x * denom ** 2), 0.0)
+        dh = np.where(x > 0, (1.0 - c) * c * n * xn / (x * denom ** 2), 0.0) * scale_in
     g = np.where(compiled.lit_negated, 1.0 - h, h)
     dg = np.where(compiled.lit_negated, -dh, dh)
     padded = np.concatenate([g, np.ones((b_count, 1))], axis=1)[:, compiled.row_literals]
