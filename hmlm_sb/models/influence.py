@@ -19,7 +19,8 @@ Methods:
 
 The residual-correlation edge scorer (:func:`residual_correlation`) needs no trained
 model: ``|corr(observed_i - backbone_i, observed_j)|`` over the observed points, with the
-backbone the prior network's logic ODE at its published parameters (``ode-default``).
+backbone the prior network's logic ODE at its published parameters (what ``ode-default``
+predicts; :func:`backbone_fit` runs the reference simulator with the perturbations).
 """
 from __future__ import annotations
 
@@ -141,18 +142,27 @@ def mean_abs_influence(matrices: Mapping[str, np.ndarray]) -> np.ndarray | None:
 
 
 # ---- the residual-correlation edge scorer -----------------------------------------------------
-def backbone_fit(data: Trajectories, prior: Network, backbone: str = "ode-default") -> np.ndarray:
-    """(C, T, S) prediction of the prior-only model ``backbone`` (a registered model name;
-    ``ode-default``: the prior's logic ODE with its published parameters) fitted on ``data``."""
-    from hmlm_sb.models.base import make_model
+def backbone_fit(data: Trajectories, prior: Network) -> np.ndarray:
+    """(C, T, S) of the prior network's logic ODE at its published parameters (what
+    ``ode-default`` predicts) under each condition's stimuli and perturbations, from the
+    data's initial states (the prior's y0 where not measured), by the reference simulator."""
+    from hmlm_sb.sim.netflux_ode import compile_network, simulate
 
-    model = make_model(backbone)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(data, prior)
-    kwargs = {"inhibit": _inhibit(data), "knockdown": _knockdown(data)} if getattr(data, "perturbed", False) else {}
-    return np.asarray(model.predict(data.stimuli, data.initial, data.times, conditions=list(data.conditions),
-                                    **kwargs), dtype=float)
+    compiled = compile_network(prior)
+    order = [compiled.species_index[s] for s in data.species]
+    rows = {rid: k for k, rid in enumerate(compiled.inputs)}
+    params = compiled.params(len(data.conditions))
+    weights = params.weight[:, compiled.input_rows].copy()
+    for j, rid in enumerate(data.inputs):
+        if rid in rows:
+            weights[:, rows[rid]] = data.stimuli[:, j]
+    inhibit = np.ones_like(params.ymax)
+    knockdown = np.ones_like(params.ymax)
+    inhibit[:, order], knockdown[:, order] = _inhibit(data), _knockdown(data)
+    params = params.with_input_weights(compiled, weights).with_perturbations(inhibit, knockdown)
+    y0 = np.repeat(compiled.y0[None, :], len(data.conditions), axis=0)
+    y0[:, order] = np.where(np.isfinite(data.initial), data.initial, y0[:, order])
+    return simulate(compiled, data.times, params, y0)[:, :, order]
 
 
 def residual_correlation(data: Trajectories, backbone: np.ndarray) -> np.ndarray:
