@@ -27,7 +27,7 @@ predicts; :func:`backbone_fit` runs the reference simulator with the perturbatio
 from __future__ import annotations
 
 import warnings
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -142,6 +142,30 @@ def mean_abs_influence(matrices: Mapping[str, np.ndarray]) -> np.ndarray | None:
     if not matrices:
         return None
     return np.mean([np.abs(m) for m in matrices.values()], axis=0)
+
+
+# ---- ensembles -----------------------------------------------------------------------------------
+def ensemble_influence(make_model: Callable[[], object], train: Trajectories, prior: Network, *, members: int = 5,
+                       seed: int = 0, bootstrap: bool = True, part: str = "correction",
+                       method: str = "jacobian") -> list[dict[str, np.ndarray]]:
+    """Influence of ``members`` fits: member m is fitted with seed ``seed + m``; members
+    after the first on a bootstrap of the conditions (drawn with replacement, each distinct
+    condition once; all when fewer than two are drawn) when ``bootstrap``. Every member's
+    influence is read on all of ``train``'s conditions. Deterministic for a seed."""
+    out = []
+    for m in range(members):
+        data = train
+        if bootstrap and m > 0 and len(train.conditions) > 2:
+            rng = np.random.default_rng(seed + m)
+            drawn = sorted(set(rng.integers(0, len(train.conditions), len(train.conditions)).tolist()))
+            if len(drawn) >= 2:
+                data = train.subset([train.conditions[k] for k in drawn])
+        model = make_model()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(data, prior, seed=seed + m)
+        out.append(influence(model, train, part=part, method=method))
+    return out
 
 
 # ---- the residual-correlation edge scorer -----------------------------------------------------

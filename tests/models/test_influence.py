@@ -73,3 +73,23 @@ def test_residual_correlation_finds_the_species_the_backbone_misses():
     assert scores[2, 0] > 0.95 and scores[2, 1] < 0.5
     assert scores[0].max() == 0.0  # no residual: nothing missing for driver
     assert np.all(np.diag(scores) == 0)
+
+
+def test_ensemble_members_refit_on_bootstraps_and_read_every_condition():
+    from hmlm_sb.models.influence import ensemble_influence
+
+    class Counting(WithField):
+        def fit(self, train, prior, seed=0):
+            self.n_, self.seed_ = len(train.conditions), seed
+            return self
+
+        def rate_jacobian(self, states, stimuli, inhibit, knockdown, part):
+            return np.repeat(self.n_ * np.eye(2)[None], len(states), axis=0)
+
+    data = Trajectories(list("abcde"), np.array([0.0, 1.0]), ["x", "y"], np.full((5, 2, 2), 0.5))
+    members = ensemble_influence(Counting, data, None, members=4, seed=3)
+    again = ensemble_influence(Counting, data, None, members=4, seed=3)
+    assert len(members) == 4 and all(set(m) == set("abcde") for m in members)
+    sizes = [m["a"][0, 0] for m in members]
+    assert sizes[0] == 5 and min(sizes[1:]) < 5  # member 0 sees everything, bootstraps fewer
+    assert sizes == [m["a"][0, 0] for m in again]
