@@ -12,8 +12,10 @@ once; scored:
   hidden edges leave the set). Methods: ``residual-corr`` (no model,
   :func:`hmlm_sb.models.influence.residual_correlation` against ``ode-default``), and per
   model ``jacobian`` (:func:`hmlm_sb.models.influence.influence`, the correction part
-  where the model has one; the finite-difference fallback otherwise) and ``attention``
-  (the raw ``crosstalk()`` view, where the model has one). A design's ranking is the mean
+  where the model has one; ``finite-difference``: the fallback otherwise) and
+  ``crosstalk-view`` (the model's raw ``crosstalk()`` matrix, ``method="attention"`` of
+  the influence API: the HMLM's attention, CellBox's interaction matrix, the prior
+  weights of the logic ODEs). A design's ranking is the mean
   over its conditions of |influence|.
 - identifiability (``task = design-ident``): hidden edges, how many are identifiable,
   the fraction whose effect exceeds the noise, the median number of lockstep partners.
@@ -35,6 +37,7 @@ from hmlm_sb.network import Network
 
 Progress = Callable[[str, int], None]
 EDGE_MODELS_EXCLUDED = ("interp",)  # no dynamics: nothing to differentiate
+VIEW_METHOD = "crosstalk-view"  # the model's own crosstalk() matrix: the HMLM's attention, CellBox's W, ...
 
 
 @dataclass
@@ -157,7 +160,7 @@ def model_edge_scores(model, train, attention: bool = True) -> dict[str, np.ndar
     if attention:
         view = mean_abs_influence(influence(model, train, method="attention"))
         if view is not None:
-            out["attention"] = view
+            out[VIEW_METHOD] = view
     return out
 
 

@@ -30,7 +30,7 @@ def test_every_cell_scores_identifiability_edges_and_trajectories(records):
     edges = [r for r in records if r["task"] == "design-edges"]
     methods = {(r["model"], r["method"]) for r in edges}
     assert ("-", "residual-corr") in methods and ("cellbox", "finite-difference") in methods
-    assert ("ode-default", "attention") in methods  # its crosstalk() view
+    assert ("ode-default", "crosstalk-view") in methods  # its crosstalk() matrix
     for r in edges:
         if "error" in r:
             continue
