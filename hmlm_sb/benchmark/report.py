@@ -108,8 +108,10 @@ def write_report(records: list[dict], artefacts: dict, out: Path, meta: dict) ->
         lines += [_markdown(summary.round(3)), "",
                   "`masked = True`: the model gives no weight to any pair outside the prior (influences "
                   "confined to known edges, or none at all as for interpolation), so it cannot rank a "
-                  "hidden edge above chance (AUROC 0.5 by construction). `source = sensitivity`: finite-"
-                  "difference sensitivity of the trained model (no crosstalk matrix).", ""]
+                  "hidden edge above chance (AUROC 0.5 by construction). `source`: how the ranking was read "
+                  "(hmlm_sb.models.influence): `jacobian` the model's own rate Jacobian, `finite-difference` "
+                  "the fallback for models without one; `residual-corr` needs no model: |corr(observed_i - "
+                  "ode-default_i, observed_j)|.", ""]
     lit = frame[frame["task"] == "literature"] if len(frame) else frame
     if len(lit):
         summary = lit.groupby("model").agg(agreement=("agreement", "mean"), n=("n", "first"))

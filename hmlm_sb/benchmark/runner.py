@@ -289,7 +289,7 @@ def _literature_task(data, dense_fits, seed, records, progress) -> None:
     obs = data.observed
     for name, model in dense_fits.items():
         result = scorer(model, obs, data.prior)
-        if result is None:
+        if result is None or not result.get("n"):  # none of the published experiments is about this network
             continue
         records.append({"task": "literature", "setting": "dense", "timepoints": None, "condition": "single-input",
                         "split": "published-experiments", "model": name, "seed": seed, **result})
