@@ -68,15 +68,19 @@ class DesignCell:
         return {"network": self.network, "design": self.design, "generator": self.generator, "seed": self.seed}
 
 
-def run_design_benchmark(config: DesignConfig, progress: Progress | None = None) -> list[dict]:
-    """Every record of every cell (see the module doc)."""
+def run_design_benchmark(config: DesignConfig, progress: Progress | None = None,
+                         on_cell: Callable[[list[dict]], None] | None = None) -> list[dict]:
+    """Every record of every cell (see the module doc); ``on_cell(records so far)`` after
+    each cell (the CLI rewrites its results there, so a long run can be read as it goes).
+    Cells run seed-major (every network and design of seed 0 first)."""
     records: list[dict] = []
-    for label, network in config.networks.items():
+    for seed in config.seeds:
         for generator in config.generators:
-            for design in config.designs:
-                for seed in config.seeds:
-                    cell = DesignCell(label, design, generator, seed)
-                    records += run_cell(config, network, cell, progress)
+            for label, network in config.networks.items():
+                for design in config.designs:
+                    records += run_cell(config, network, DesignCell(label, design, generator, seed), progress)
+                    if on_cell:
+                        on_cell(records)
     return records
 
 

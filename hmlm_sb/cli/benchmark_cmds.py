@@ -129,17 +129,22 @@ def _design_benchmark(quick: bool, out: Path, chosen: list[str], seeds: int | No
                           seeds=tuple(range(seeds or (1 if quick else 3))), points=points,
                           profile="quick" if quick else "full", workers=max(1, workers))
     start = time.perf_counter()
+    meta = {"command": "hmlm benchmark " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "hmlm benchmark",
+            "seeds": list(config.seeds), "profile": config.profile, "models": chosen, "networks": list(networks),
+            "designs": wanted, "generators": kinds, "points": points, "seconds": 0.0,
+            "budget": tuning_budget(list(dict.fromkeys(["interp"] + chosen)), config.profile), "notes": notes}
+
+    def write(records: list[dict]) -> Path:
+        meta["seconds"] = time.perf_counter() - start
+        write_results(records, out, meta)
+        return write_design_report(records, out, meta)
+
     with progress_bar() as bar:
         task = bar.add_task("design benchmark", total=config.count() * len(set(["interp"] + chosen)))
 
         def progress(message: str, advance: int) -> None:
             bar.update(task, description=message, advance=advance)
 
-        records = run_design_benchmark(config, progress)
-    meta = {"command": "hmlm benchmark " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "hmlm benchmark",
-            "seeds": list(config.seeds), "profile": config.profile, "models": chosen, "networks": list(networks),
-            "designs": wanted, "generators": kinds, "points": points, "seconds": time.perf_counter() - start,
-            "budget": tuning_budget(list(dict.fromkeys(["interp"] + chosen)), config.profile), "notes": notes}
-    write_results(records, out, meta)
-    report = write_design_report(records, out, meta)
+        records = run_design_benchmark(config, progress, on_cell=write)
+    report = write(records)
     click.echo(f"wrote {out / 'results.json'} and {report} ({len(records)} records, {meta['seconds']:.0f} s)")
