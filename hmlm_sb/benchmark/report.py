@@ -270,8 +270,8 @@ def write_design_report(records: list[dict], out: Path, meta: dict) -> Path:
         edges["edge_method"] = edges["edge_method"].str.strip()
         for metric, label in (("auroc", "AUROC"), ("aupr_lift", "AUPR lift")):
             lines += [f"## Edge recovery: {label}, all hidden edges / identifiable hidden edges", ""]
-            table = _pivot(edges, ["edge_method"], cell, metric, 2)
-            ident_table = _pivot(edges, ["edge_method"], cell, f"{metric}_ident", 2)
+            table = _pivot(edges, cell, ["edge_method"], metric, 2)
+            ident_table = _pivot(edges, cell, ["edge_method"], f"{metric}_ident", 2)
             both = table.combine(ident_table, lambda a, b: a.astype(str) + " / " + b.astype(str))
             lines += [_markdown(both), ""]
         lines += ["`residual-corr`: |corr(observed_i - ode-default_i, observed_j)| (no trained model). "
@@ -288,7 +288,7 @@ def write_design_report(records: list[dict], out: Path, meta: dict) -> Path:
             for metric, label, digits in (("mse", "MSE", 4), ("mse_vs_interp", "MSE / interpolation's", 2),
                                           ("nrmse_median", "median per-species nRMSE", 3),
                                           ("pearson_r", "pooled r", 3)):
-                lines += [f"## Prediction ({split}): {label}", "", _markdown(_pivot(part, ["model"], cell, metric, digits)), ""]
+                lines += [f"## Prediction ({split}): {label}", "", _markdown(_pivot(part, cell, ["model"], metric, digits)), ""]
         worst = traj[(traj["split"] == "interpolation") & (traj["seed"] == traj["seed"].min())]
         if len(worst) and "nrmse_worst" in worst:
             lines += ["## Worst 10 species by nRMSE (interpolation, first seed)", ""]
@@ -310,3 +310,9 @@ def write_design_report(records: list[dict], out: Path, meta: dict) -> Path:
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def rewrite_design_report(out: Path) -> Path:
+    """report.md of a design run again from ``out/results.json``."""
+    data = json.loads((out / "results.json").read_text())
+    return write_design_report(data["records"], out, data["meta"])
