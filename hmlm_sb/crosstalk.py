@@ -24,6 +24,8 @@ import numpy as np
 
 from hmlm_sb.network import Network, element_uid
 from hmlm_sb.store.base import CrosstalkEdge
+from hmlm_sb.store.crosstalk_rows import (CROSSTALK_COLUMNS, crosstalk_query, crosstalk_rows,  # noqa: F401
+                                         resolve_nodes, unidentifiable_note)
 
 DEFAULT_RELATIVE_THRESHOLD = 0.05
 DEFAULT_TOP_K_SPECIES = 500
@@ -332,105 +334,13 @@ def hidden_edge_recovery(matrix: np.ndarray, species: Sequence[str], network: Ne
     return {k: v for k, v in scores.items() if k != "n_positive"} | {"n_hidden": scores["n_positive"]}
 
 
-# ---- reading back ----------------------------------------------------------------------------
-CROSSTALK_COLUMNS = ["condition", "level", "source", "source_name", "target", "target_name",
-                     "weight", "rank", "known", "sign", "confidence", "identifiable", "method", "model_kind", "run"]
-ATTENTION = "attention"
-
-
-def crosstalk_query(*, level: str = "species", end: str | None = None, condition: str | None = None,
-                    novel: bool = False, top: int = 20, min_confidence: float | None = None,
-                    method: str | None = None) -> tuple[str, dict[str, object]]:
-    """Cypher and parameters for the ranked crosstalk table (runs on both stores).
-
-    ``end`` ("source" or "target") restricts that end to the node whose uid is the
-    parameter ``$node`` (a key lookup, fast on a million edges); fill it in the params.
-    ``min_confidence`` keeps edges whose ensemble confidence is at least that; ``method``
-    keeps edges read that way (``attention``: the raw attention view); None keeps every
-    edge but the attention view.
-    """
-    if level not in ("species", "pathway"):
-        raise ValueError(f"level must be 'species' or 'pathway', not {level!r}")
-    if end not in (None, "source", "target"):
-        raise ValueError(f"end must be 'source' or 'target', not {end!r}")
-    if top < 1:
-        raise ValueError("top must be at least 1")
-    label = "Species" if level == "species" else "Pathway"
-    where, params = [], {"top": int(top)}
-    if end is not None:
-        where.append(f"{'s' if end == 'source' else 't'}.uid = $node")
-    if condition is not None:
-        where.append("c.condition = $condition")
-        params["condition"] = condition
-    if novel:
-        where.append("c.known = false")
-    if min_confidence is not None:
-        where.append("c.confidence >= $min_confidence")
-        params["min_confidence"] = float(min_confidence)
-    if method is None:
-        where.append("(c.method IS NULL OR c.method <> $attention)")
-        params["attention"] = ATTENTION
-    else:
-        where.append("c.method = $method")
-        params["method"] = method
-    cypher = (
-        f"MATCH (s:{label})-[c:CROSSTALK]->(t:{label})"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + f" RETURN c.condition AS condition, '{level}' AS level, s.uid AS source, s.name AS source_name,"
-        " t.uid AS target, t.name AS target_name, c.weight AS weight, c.rank AS rank,"
-        " c.known AS known, c.sign AS sign, c.confidence AS confidence, c.identifiable AS identifiable,"
-        " c.method AS method, c.model_kind AS model_kind, c.run AS run"
-        " ORDER BY weight DESC, condition, source, target LIMIT $top"
-    )
-    return cypher, params
-
-
-def resolve_nodes(store, level: str, name: str) -> list[str]:
-    """uids of the Species (or Pathway) nodes whose uid, local id or name is ``name``."""
-    label = "Species" if level == "species" else "Pathway"
-    frame = store.query(f"MATCH (n:{label}) WHERE n.uid = $name OR n.id = $name OR n.name = $name "
-                        "RETURN n.uid AS uid ORDER BY uid", {"name": name})
-    return [str(uid) for uid in frame["uid"]] if not frame.empty else []
-
-
+# ---- reading back (the rows themselves: hmlm_sb.store.crosstalk_rows) -------------------------
 def crosstalk_table(store, *, level: str = "species", species: str | None = None, pathway: str | None = None,
                     condition: str | None = None, novel: bool = False, top: int = 20,
                     min_confidence: float | None = None, method: str | None = None) -> "pd.DataFrame":  # noqa: F821
-    """The ranked crosstalk edges from ``store``; ``species`` / ``pathway`` match a
-    node's uid, local id or name at either end of the edge."""
+    """:func:`crosstalk_rows` as a DataFrame (columns :data:`CROSSTALK_COLUMNS`)."""
     import pandas as pd
 
-    name = species if species is not None else pathway
-    filters = {"level": level, "condition": condition, "novel": novel, "top": top,
-               "min_confidence": min_confidence, "method": method}
-    if name is None:
-        cypher, params = crosstalk_query(**filters)
-        frames = [store.query(cypher, params)]
-    else:
-        frames = []
-        for uid in resolve_nodes(store, level, name):
-            for end in ("source", "target"):
-                cypher, params = crosstalk_query(end=end, **filters)
-                frames.append(store.query(cypher, {**params, "node": uid}))
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return pd.DataFrame(columns=CROSSTALK_COLUMNS)
-    table = pd.concat(frames, ignore_index=True).drop_duplicates(["condition", "source", "target", "run"])
-    table = table.sort_values(["weight", "condition", "source", "target"], ascending=[False, True, True, True])
-    return table[CROSSTALK_COLUMNS].head(top).reset_index(drop=True)
-
-
-def unidentifiable_note(table: "pd.DataFrame") -> str | None:  # noqa: F821
-    """One line when most shown edges have a source the training design could not tell
-    from other candidates (``identifiable = false``), else None."""
-    if table.empty or "identifiable" not in table:
-        return None
-    flags = table["identifiable"].dropna()
-    if flags.empty:
-        return None
-    unknown = int((~flags.astype(bool)).sum())
-    if unknown * 2 < len(flags):
-        return None
-    return (f"warning: {unknown} of the {len(flags)} edges shown have a source the training design cannot tell "
-            "apart from other candidates (identifiable = false): train with single-input or perturbation "
-            "conditions before reading them as findings")
+    rows = crosstalk_rows(store, level=level, species=species, pathway=pathway, condition=condition,
+                          novel=novel, top=top, min_confidence=min_confidence, method=method)
+    return pd.DataFrame(rows, columns=CROSSTALK_COLUMNS)

@@ -1,6 +1,17 @@
 """Errors that reach the user as one clear line (exit code 2 from the CLI)."""
 from __future__ import annotations
 
+VALUE_LIMIT = 200  # characters of a user's value shown in a message
+LINE_LIMIT = 1000  # characters of one error line
+
+
+def shorten(text: object, limit: int = VALUE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis and the full length."""
+    value = str(text)
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}... ({len(value):,} characters)"
+
 
 class HmlmError(Exception):
     """An error the user can act on. The CLI prints ``str(err)`` and exits with code 2."""
@@ -17,9 +28,9 @@ class InputError(HmlmError):
         self.message = message
         parts = []
         if file:
-            parts.append(str(file))
+            parts.append(shorten(file))
         if element:
-            parts.append(str(element))
+            parts.append(shorten(element))
         prefix = ": ".join(parts)
         super().__init__(f"{prefix}: {message}" if prefix else message)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from hmlm_sb.cli.common import open_store_from, print_frame
+from hmlm_sb.cli.common import open_store_from, print_rows
 
 
 @click.command("crosstalk")
@@ -27,8 +27,8 @@ def crosstalk(ctx: click.Context, species: str | None, pathway: str | None, leve
               condition: str | None, novel: bool, top: int, fmt: str, min_confidence: float | None = None,
               method: str | None = None) -> None:
     """Ranked learned crosstalk edges, strongest first."""
-    from hmlm_sb.crosstalk import crosstalk_table, unidentifiable_note
     from hmlm_sb.errors import InputError
+    from hmlm_sb.store.crosstalk_rows import CROSSTALK_COLUMNS, crosstalk_rows, unidentifiable_note
 
     level = level or ("pathway" if pathway else "species")
     if species and level == "pathway":
@@ -36,16 +36,16 @@ def crosstalk(ctx: click.Context, species: str | None, pathway: str | None, leve
     if pathway and level == "species":
         raise InputError("--pathway selects pathway-level edges; drop --level species", element="--pathway")
     with open_store_from(ctx, read_only=True) as store:
-        frame = crosstalk_table(store, level=level, species=species, pathway=pathway,
-                                condition=condition, novel=novel, top=top, min_confidence=min_confidence,
-                                method=method)
-    if frame.empty and fmt == "table":
+        rows = crosstalk_rows(store, level=level, species=species, pathway=pathway,
+                              condition=condition, novel=novel, top=top, min_confidence=min_confidence,
+                              method=method)
+    if not rows and fmt == "table":
         click.echo("no crosstalk edges match (train a model and write crosstalk first: "
                    "`hmlm demo` or `hmlm retrain --force`)", err=True)
         return
     title = f"{'novel ' if novel else ''}{level} crosstalk" + (f" under {condition}" if condition else "")
-    print_frame(frame, fmt, title=title)
-    note = unidentifiable_note(frame)
+    print_rows(CROSSTALK_COLUMNS, rows, fmt, title=title)
+    note = unidentifiable_note(rows)
     if note:
         click.echo(note, err=True)
 
@@ -68,8 +68,8 @@ def retrain(ctx: click.Context, cell: str | None, model_kind: str | None, force:
     from pathlib import Path
 
     from hmlm_sb.cli.common import db_url
-    from hmlm_sb.errors import StoreError
-    from hmlm_sb.retrain import retrain_cell
+    from hmlm_sb.errors import HmlmError, StoreError
+    from hmlm_sb.retrain import latest_runs, retrain_cell
     from hmlm_sb.store import is_neo4j_url
 
     url = db_url(ctx)
@@ -77,6 +77,13 @@ def retrain(ctx: click.Context, cell: str | None, model_kind: str | None, force:
         raise StoreError(f"no store at {url}: nothing was trained there (run `hmlm demo` or `hmlm train`)")
     console = Console(stderr=True)
     with open_store_from(ctx) as store:
+        runs = latest_runs(store, cell, model_kind)
+        target = cell if cell is not None else (runs[0].get("cell") or "")
+        if not store.model_ids(target or None):
+            where = f"cell {target}" if target else "the store"
+            raise HmlmError(f"{where} holds no model any more (removed with `hmlm models --remove`?), so there is "
+                            f"nothing to retrain on: import the models again{f' with --cell {target}' if target else ''}, "
+                            "then run `hmlm retrain`")
         outcome = retrain_cell(store, cell=cell, model_kind=model_kind, force=force, keep_history=keep_history,
                                out_dir=out_dir, console=console)
     click.echo(outcome.describe())

@@ -32,19 +32,28 @@ LAZY_HELP.update({target: text for target, text in COMMANDS.values()})
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="HMLM_DB", default="./hmlm.lbdb", show_default=True,
               help="Store: a LadybugDB path, or neo4j://host:7687 / bolt://... (env HMLM_DB).")
+@click.option("--buffer-pool", "buffer_pool_mb", type=click.IntRange(min=64), envvar="HMLM_BUFFER_POOL_MB",
+              default=None, metavar="MB", help="LadybugDB memory bound in MB (env HMLM_BUFFER_POOL_MB; default 1024).")
+@click.option("--neo4j-timeout", "neo4j_timeout_s", type=click.FloatRange(min=0, min_open=True),
+              envvar="HMLM_NEO4J_TIMEOUT", default=None, metavar="SECS",
+              help="Seconds to connect to Neo4j and to get a connection (env HMLM_NEO4J_TIMEOUT; default 5).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="hmlm-sb")
 @click.pass_context
-def _group(ctx: click.Context, db: str, debug: bool) -> None:
+def _group(ctx: click.Context, db: str, buffer_pool_mb: int | None, neo4j_timeout_s: float | None,
+           debug: bool) -> None:
     """hmlm: learn signaling dynamics and crosstalk, kept in a graph database."""
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
+    ctx.obj["buffer_pool_mb"] = buffer_pool_mb
+    ctx.obj["neo4j_timeout_s"] = neo4j_timeout_s
     ctx.obj["debug"] = debug
 
 
 def cli(argv: list[str] | None = None) -> None:
-    """Entry point: HmlmError becomes one clear line and exit code 2 (traceback with --debug)."""
-    from hmlm_sb.errors import HmlmError
+    """Entry point: HmlmError becomes one clear line and exit code 2 (traceback with --debug);
+    Ctrl-C exits 130 (what a shell reports for SIGINT)."""
+    from hmlm_sb.errors import LINE_LIMIT, HmlmError, shorten
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("HMLM_DEBUG") == "1"
@@ -53,15 +62,18 @@ def cli(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
+        exc.message = shorten(exc.message, LINE_LIMIT)
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C inside a command into Abort
+        interrupted = isinstance(exc.__context__, KeyboardInterrupt)
+        click.echo("interrupted" if interrupted else "aborted", err=True)
+        sys.exit(130 if interrupted else 1)
     except HmlmError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {shorten(exc, LINE_LIMIT)}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

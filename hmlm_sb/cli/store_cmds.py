@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from hmlm_sb.cli.common import db_url, open_store_from, print_frame
+from hmlm_sb.cli.common import open_store_from, print_frame, print_rows, shown_db_url
+from hmlm_sb.errors import shorten
 
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT = re.compile(r"^[+-]?\d+$")
@@ -26,18 +27,18 @@ def info(ctx: click.Context, fmt: str) -> None:
     with open_store_from(ctx) as store:
         version = store.schema_version()
         counts = store.counts()
-    backend = "Neo4j" if is_neo4j_url(db_url(ctx)) else "LadybugDB"
+    backend = "Neo4j" if is_neo4j_url(shown_db_url(ctx)) else "LadybugDB"
     from hmlm_sb.store.schema import graph_schema
 
     labels = set(graph_schema().nodes)
     frame = pd.DataFrame([{"kind": "label" if name in labels else "relationship", "name": name, "count": n}
                           for name, n in counts.items()], columns=["kind", "name", "count"])
     if fmt == "json":
-        click.echo(json.dumps({"store": db_url(ctx), "backend": backend, "schema_version": version,
+        click.echo(json.dumps({"store": shown_db_url(ctx), "backend": backend, "schema_version": version,
                                "counts": counts}, indent=2))
         return
     if fmt == "table":
-        click.echo(f"store: {db_url(ctx)} ({backend})")
+        click.echo(f"store: {shown_db_url(ctx)} ({backend})")
         click.echo(f"schema version: {version}")
     print_frame(frame, fmt, title="counts")
 
@@ -51,14 +52,23 @@ def info(ctx: click.Context, fmt: str) -> None:
 @click.option("--write", is_flag=True, help="Allow the query to change the store.")
 @click.pass_context
 def query(ctx: click.Context, cypher: str, params: tuple[str, ...], fmt: str, write: bool) -> None:
-    """Run a Cypher query; read-only unless --write. Values go in only as parameters."""
+    """Run a Cypher query; read-only unless --write. Values go in only as parameters.
+
+    Without --write a query can neither change the store nor touch a file (COPY, LOAD
+    FROM, EXPORT, CALL of a file reader...); with it, what the query touches is said first.
+    """
+    from hmlm_sb.store.statements import check_user_query
+
     values = parse_params(params)
+    plan = check_user_query(cypher, values, write=write)
+    if plan.file_access:
+        click.echo(f"note: {plan.describe_files()}", err=True)
     with open_store_from(ctx, read_only=not write) as store:
-        frame = store.query(cypher, values, write=write)
-    if len(frame.columns) == 0 and fmt == "table":
+        columns, rows = store.query_rows(cypher, values, write=write)
+    if not columns and fmt == "table":
         click.echo("ok (the query returns nothing)", err=True)
         return
-    print_frame(frame, fmt)
+    print_rows(columns, rows, fmt)
 
 
 def parse_params(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -68,9 +78,9 @@ def parse_params(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
         name, sep, text = item.partition("=")
         name = name.strip().lstrip("$")
         if not sep or not _PARAM_NAME.match(name):
-            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--param")
+            raise click.BadParameter(f"{shorten(item)!r} is not NAME=VALUE", param_hint="--param")
         if name in out:
-            raise click.BadParameter(f"parameter {name!r} given twice", param_hint="--param")
+            raise click.BadParameter(f"parameter {shorten(name)!r} given twice", param_hint="--param")
         out[name] = parse_value(text)
     return out
 
@@ -89,5 +99,6 @@ def parse_value(text: str) -> Any:
         try:
             return json.loads(stripped)
         except json.JSONDecodeError:
-            raise click.BadParameter(f"{text!r} looks like JSON but does not parse", param_hint="--param") from None
+            raise click.BadParameter(f"{shorten(text)!r} looks like JSON but does not parse",
+                                     param_hint="--param") from None
     return text

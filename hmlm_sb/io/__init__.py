@@ -2,7 +2,10 @@
 
 :func:`read_network` is the one entry point: it picks the reader from the extension
 (or, failing that, the first bytes), adds ``--pathways`` and ``--organism``, checks
-references, and raises only :class:`~hmlm_sb.errors.InputError` on bad input.
+references, and raises only :class:`~hmlm_sb.errors.InputError` on bad input. Hostile
+input is refused before a parser builds anything: XML by :mod:`hmlm_sb.io.xml_guard`,
+workbooks by :mod:`hmlm_sb.io.workbook_guard`, ids and names by :mod:`hmlm_sb.io.checks`
+(limits in :mod:`hmlm_sb.io.limits`).
 """
 from __future__ import annotations
 
@@ -51,6 +54,10 @@ def read_network(path: str | Path, format: str = "auto", *, strict: bool = False
     if not path.is_file():
         raise InputError("no such file", file=str(path))
     fmt = detect_format(path) if format == "auto" else format
+    if model_id is not None:
+        from hmlm_sb.io.limits import check_id
+
+        check_id(model_id, "--model-id", file=str(path))
     try:
         network = _read(path, fmt, strict=strict, model_id=model_id, organism=organism)
         if pathways:
@@ -91,7 +98,7 @@ def _read(path: Path, fmt: str, *, strict: bool, model_id: str | None, organism:
 
 
 def _check(network: Network, path: Path) -> None:
-    from hmlm_sb.io.sbml import check_network
+    from hmlm_sb.io.checks import check_network
 
     check_network(network, path)
 

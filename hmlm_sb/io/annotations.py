@@ -14,6 +14,7 @@ both give ``go:GO:0005154``. A URI of no known form is kept whole as ``uri:<URI>
 from __future__ import annotations
 
 import re
+from typing import Iterable, Iterator
 from urllib.parse import unquote
 
 from hmlm_sb.network import Xref
@@ -121,27 +122,44 @@ def _tables() -> tuple[dict[int, str], dict[int, str]]:
     return _TABLES
 
 
+def qualifier_name(name: str, *, model: bool) -> str:
+    """A MIRIAM qualifier as an Xref keeps it: ``is``, ``model:isDescribedBy``; ``unknown`` if not ours."""
+    known = _MODEL_QUALIFIERS if model else _BIO_QUALIFIERS
+    name = name if name in known else "unknown"
+    return MODEL_QUALIFIER_PREFIX + name if model else name
+
+
+def collect_xrefs(terms: Iterable[tuple[str, str]]) -> list[Xref]:
+    """``(qualifier, uri)`` pairs as normalised Xrefs, first occurrence kept (both SBML readers)."""
+    out: list[Xref] = []
+    seen: set[tuple[str, str]] = set()
+    for qualifier, uri in terms:
+        key = (normalise_uri(uri), qualifier)
+        if key not in seen:
+            seen.add(key)
+            out.append(Xref(*key))
+    return out
+
+
 def xrefs_of(sbase) -> list[Xref]:
     """The CVTerms of a libsbml element as Xrefs (model qualifiers prefixed ``model:``)."""
-    import libsbml
-
     terms = sbase.getCVTerms() if sbase.isSetAnnotation() else None
     if not terms:
         return []
+    return collect_xrefs(_cvterm_pairs(terms))
+
+
+def _cvterm_pairs(terms) -> Iterator[tuple[str, str]]:
+    import libsbml
+
     bio, model = _tables()
-    out: list[Xref] = []
-    seen: set[tuple[str, str]] = set()
     for term in terms:
         if term.getQualifierType() == libsbml.MODEL_QUALIFIER:
-            qualifier = MODEL_QUALIFIER_PREFIX + model.get(term.getModelQualifierType(), "unknown")
+            qualifier = qualifier_name(model.get(term.getModelQualifierType(), ""), model=True)
         else:
-            qualifier = bio.get(term.getBiologicalQualifierType(), "unknown")
+            qualifier = qualifier_name(bio.get(term.getBiologicalQualifierType(), ""), model=False)
         for i in range(term.getNumResources()):
-            resource = normalise_uri(term.getResourceURI(i))
-            if (resource, qualifier) not in seen:
-                seen.add((resource, qualifier))
-                out.append(Xref(resource, qualifier))
-    return out
+            yield qualifier, term.getResourceURI(i)
 
 
 def add_cvterms(sbase, xrefs: list[Xref]) -> None:

@@ -14,9 +14,11 @@ import hashlib
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from hmlm_sb.errors import InputError
+from hmlm_sb.io.limits import workbook_limits
+from hmlm_sb.io.workbook_guard import bounded_rows, check_sheet_size, check_workbook
 from hmlm_sb.logic import And, Expr, Literal, Not
 from hmlm_sb.network import (NETFLUX_DEFAULTS, ModelInfo, Network, Participant, Pathway, Reaction,
                              Species)
@@ -50,6 +52,8 @@ def _load_sheets(path: Path) -> dict[str, list[dict[str, Any]]]:
 
     import openpyxl
 
+    limits = workbook_limits()
+    check_workbook(path, limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -63,9 +67,10 @@ def _load_sheets(path: Path) -> dict[str, list[dict[str, Any]]]:
             if wanted not in names:
                 raise InputError(f"no '{wanted}' sheet (sheets: {', '.join(book.sheetnames)})", file=str(path))
             sheet = book[names[wanted]]
+            check_sheet_size(sheet, wanted, str(path), limits)
             sheet.reset_dimensions()  # files written without a dimension record read as one column
             try:
-                sheets[wanted] = _sheet_rows(sheet)
+                sheets[wanted] = _sheet_rows(bounded_rows(sheet, wanted, str(path), limits))
             except InputError:
                 raise
             except Exception as exc:  # read-only sheets parse lazily: broken sheet XML surfaces here
@@ -76,11 +81,11 @@ def _load_sheets(path: Path) -> dict[str, list[dict[str, Any]]]:
     return sheets
 
 
-def _sheet_rows(sheet) -> list[dict[str, Any]]:
+def _sheet_rows(values: Iterable[tuple]) -> list[dict[str, Any]]:
     """Rows after the header (row 2) as dicts; ``_row`` is the 1-based Excel row number.
 
     Repeated headers (several ``PMID`` columns) get the column number appended."""
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = list(values)
     if len(rows) < 2:
         return []
     header: list[str] = []

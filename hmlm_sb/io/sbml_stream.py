@@ -5,6 +5,9 @@ transition, so a 100k-species file would need ~8 GB. This reader walks the XML o
 with expat (``xml.etree.ElementTree.iterparse``), builds the same :class:`Network` as
 :func:`hmlm_sb.io.sbml.read_sbml` and frees each element when done. It does not run
 libsbml's validation: the network records a warning saying so (``--strict`` uses libsbml).
+The file passes the XML guard (:mod:`hmlm_sb.io.xml_guard`) before the walk; what the
+walk finds goes through the same rooms as libsbml's (:mod:`hmlm_sb.io.sbml_network`,
+:mod:`hmlm_sb.io.sbml_rules`, :func:`hmlm_sb.io.annotations.collect_xrefs`).
 """
 from __future__ import annotations
 
@@ -14,13 +17,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from hmlm_sb.errors import InputError
-from hmlm_sb.io.annotations import MODEL_QUALIFIER_PREFIX, normalise_uri, taxon_of
-from hmlm_sb.io.sbml import (HMLM_NS, SPECIES_KIND_SBO, MemberResolver, check_network, file_sha256,
-                             modifier_sign, restore_ids)
-from hmlm_sb.io.sbml_qual import (apply_reaction_data, apply_species_data, level_relation,
-                                  raise_levels_to_results, _flat, _negate, _xor)
-from hmlm_sb.logic import Const, Expr, Literal
-from hmlm_sb.network import Compartment, ModelInfo, Network, Participant, Pathway, Reaction, Species, Xref
+from hmlm_sb.io.annotations import collect_xrefs, qualifier_name
+from hmlm_sb.io.sbml_network import (HMLM_NS, SPECIES_KIND_SBO, MemberResolver, add_qual_species, add_transition,
+                                     apply_reaction_data, apply_species_data, drop_placeholder_compartments,
+                                     finish_network, model_info, modifier_sign, new_renames,
+                                     raise_levels_to_results)
+from hmlm_sb.io.sbml_rules import ElementMath, RuleBuilder
+from hmlm_sb.io.xml_guard import CheckedXml, check_xml_file
+from hmlm_sb.logic import Expr
+from hmlm_sb.network import Compartment, Network, Participant, Pathway, Reaction, Species, Xref
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 BQBIOL = "http://biomodels.net/biology-qualifiers/"
@@ -78,28 +83,24 @@ def _children(el: ET.Element, name: str) -> list[ET.Element]:
 
 
 def _xrefs(el: ET.Element) -> list[Xref]:
-    out: list[Xref] = []
-    seen: set[tuple[str, str]] = set()
+    return collect_xrefs(_rdf_pairs(el))
+
+
+def _rdf_pairs(el: ET.Element):
+    """``(qualifier, uri)`` of the MIRIAM RDF in an element's annotation."""
     for ann in el:
         if _local(ann.tag) != "annotation":
             continue
         for desc in ann.iter(f"{{{RDF}}}Description"):
             for qual in desc:
                 ns, _, name = qual.tag[1:].partition("}")
-                if ns == BQBIOL:
-                    qualifier = name
-                elif ns == BQMODEL:
-                    qualifier = MODEL_QUALIFIER_PREFIX + name
-                else:
+                if ns not in (BQBIOL, BQMODEL):
                     continue
+                qualifier = qualifier_name(name, model=ns == BQMODEL)
                 for li in qual.iter(f"{{{RDF}}}li"):
                     uri = li.get(f"{{{RDF}}}resource")
                     if uri:
-                        key = (normalise_uri(uri), qualifier)
-                        if key not in seen:
-                            seen.add(key)
-                            out.append(Xref(*key))
-    return out
+                        yield qualifier, uri
 
 
 def _hmlm(el: ET.Element) -> tuple[dict[str, str] | None, str]:
@@ -139,10 +140,11 @@ class NotStreamable(Exception):
 
 
 class _Reader:
-    def __init__(self, path: Path, model_id: str | None, organism: str | None):
-        self.path, self.model_id, self.organism = path, model_id, organism
+    def __init__(self, path: Path, model_id: str | None, organism: str | None, checked: CheckedXml | None):
+        self.path, self.model_id, self.organism, self.checked = path, model_id, organism, checked
         self.net = Network()
-        self.renames: dict[str, dict[str, str]] = {"species": {}, "reactions": {}, "pathways": {}, "compartments": {}}
+        self.renames = new_renames()
+        self.qual_ids: set[str] = set()
         self.level = 3
         self.groups: dict[str, tuple[list[str], str, str | None, list[Xref], dict]] = {}
         self.n_transitions = 0
@@ -162,6 +164,8 @@ class _Reader:
         model_seen = False
         try:
             self._read_level()
+            if self.checked is None:
+                self.checked = check_xml_file(self.path)
             kinds: dict[str, str | None] = {}  # tag -> what to do with it
             for _, el in ET.iterparse(self.path, events=("end",)):
                 kind = kinds.get(el.tag, "")
@@ -214,22 +218,15 @@ class _Reader:
             self.has_qual = True
             rxn = self._transition(el, self.n_transitions, self.levels)
             self.n_transitions += 1
-            if rxn.id in self.net.reactions:
-                raise InputError("duplicate transition id", file=str(self.path), element=f"transition {rxn.id}")
-            self.net.reactions[rxn.id] = rxn
+            add_transition(self.net, rxn, self.path)
         elif name == "group":
             self._group(el)
 
     def _model(self, el: ET.Element) -> None:
         data, _ = _hmlm(el)
-        data = data or {}
-        xrefs = _xrefs(el)
-        mid = self.model_id or el.get("id") or self.path.stem
-        citation = data.get("citation") or next((x.resource for x in xrefs if x.qualifier == "model:isDescribedBy"), "")
-        self.net.models.append(ModelInfo(
-            id=mid.replace("/", "_"), name=data.get("name") or el.get("name", ""), source_file=str(self.path),
-            sha256=file_sha256(self.path), organism=data.get("organism") or taxon_of(xrefs), citation=citation,
-            sbml_level=self.level, sbml_version=self.version, xrefs=xrefs))
+        self.net.models.append(model_info(
+            given_id=self.model_id, file_id=el.get("id") or "", name=el.get("name", ""), data=data or {},
+            xrefs=_xrefs(el), path=self.path, sha256=self.checked.sha256, level=self.level, version=self.version))
 
     @property
     def mid(self) -> str:
@@ -284,9 +281,6 @@ class _Reader:
     def _qual_species(self, el: ET.Element) -> None:
         self.has_qual = True
         sid = _attr(el, "id") or ""
-        if sid in self.net.species:
-            self.net.warnings.append(f"qualitative species {sid!r} has the id of a core species: skipped")
-            return
         initial = _int(_attr(el, "initialLevel"), None, el, "initialLevel", self)
         sp = Species(id=sid, name=_attr(el, "name", "") or "", compartment=_attr(el, "compartment"),
                      initial=float(initial) if initial is not None else 0.0,
@@ -295,7 +289,7 @@ class _Reader:
         data, notes = _hmlm(el)
         if data:
             apply_species_data(sp, data, notes, self.renames["species"])
-        self.net.species[sid] = sp
+        add_qual_species(self.net, sp, self.qual_ids, self.path)
 
     def _transition(self, el: ET.Element, index: int, max_levels: dict[str, int]) -> Reaction:
         tid = _attr(el, "id") or f"tr{index + 1}"
@@ -314,12 +308,13 @@ class _Reader:
         for out in _children(el, "output"):
             parts.append(Participant(_attr(out, "qualitativeSpecies") or "", "output", 0, sbo=_sbo(out)))
             part_data.append(_hmlm(out)[0])
-        convert = _MathToExpr(max_levels, thresholds, self, tid)
+        rules = RuleBuilder(_ELEMENT_MATH, max_levels, thresholds,
+                            lambda message: InputError(message, file=str(self.path), element=f"transition {tid}"))
         for term in _children(el, "functionTerm"):
             math_el = term.find(f"{{{MATHML}}}math")
             level = _int(_attr(term, "resultLevel"), 1, term, "resultLevel", self)
             if math_el is not None and len(math_el):
-                terms.append((level, convert(math_el[0])))
+                terms.append((level, rules.convert(math_el[0])))
         for term in _children(el, "defaultTerm"):
             default = _int(_attr(term, "resultLevel"), 0, term, "resultLevel", self)
         rxn = Reaction(id=tid, kind="qual", participants=parts, function_terms=terms, default_level=default,
@@ -349,18 +344,10 @@ class _Reader:
             raise_levels_to_results(net)
         info.format = "sbml-qual" if self.has_qual else "sbml"
         self._pathways(info.id)
-        for cid in self.placeholders:
-            net.compartments.pop(cid, None)
-            for sp in net.species.values():
-                if sp.compartment == cid:
-                    sp.compartment = None
-        info.organism = self.organism or info.organism or _species_taxon(net)
+        drop_placeholder_compartments(net, self.placeholders)
         net.warnings.append("large file read by the streaming reader, without libsbml validation "
                             "(--strict validates with libsbml)")
-        if any(self.renames.values()):
-            net = restore_ids(net, self.renames)
-        check_network(net, self.path)
-        return net
+        return finish_network(net, self.renames, self.organism, self.path)
 
     def _pathways(self, mid: str) -> None:
         groups = {gid: refs for gid, (refs, *_rest) in self.groups.items()}
@@ -368,7 +355,7 @@ class _Reader:
         for gid, (refs, name, sbo, xrefs, data) in self.groups.items():
             if data.get("id"):
                 self.renames["pathways"][gid] = data["id"]
-            self.net.pathways[gid] = Pathway(id=gid, name=name, members=resolver.species_of_group(gid, ()),
+            self.net.pathways[gid] = Pathway(id=gid, name=name, members=resolver.species_of_group(gid),
                                              sbo=sbo, xrefs=xrefs, model=data.get("model") or mid)
 
 
@@ -385,13 +372,6 @@ class _Levels:
         return self.species[sid].max_level
 
 
-def _species_taxon(net: Network) -> str:
-    from collections import Counter
-
-    taxa = Counter(x.resource for sp in net.species.values() for x in sp.xrefs if x.qualifier == "hasTaxon")
-    return taxa.most_common(1)[0][0] if taxa else ""
-
-
 def _formula(math_el: ET.Element) -> str | None:
     import libsbml
 
@@ -399,70 +379,11 @@ def _formula(math_el: ET.Element) -> str | None:
     return libsbml.formulaToL3String(ast) if ast is not None else None
 
 
-class _MathToExpr:
-    """SBML-qual MathML (ElementTree) to a logic expression; mirrors sbml_qual._MathToExpr."""
-
-    def __init__(self, max_levels: dict[str, int], thresholds: dict[str, int], reader: _Reader, tid: str):
-        self.max_levels, self.thresholds, self.reader, self.tid = max_levels, thresholds, reader, tid
-
-    def fail(self, message: str) -> InputError:
-        return InputError(message, file=str(self.reader.path), element=f"transition {self.tid}")
-
-    def __call__(self, el: ET.Element) -> Expr:
-        name = _local(el.tag)
-        if name == "ci":
-            return Literal(self._species((el.text or "").strip()), 1)
-        if name in ("true", "false"):
-            return Const(name == "true")
-        if name != "apply" or not len(el):
-            raise self.fail(f"unsupported MathML <{name}> in function term")
-        op, args = _local(el[0].tag), list(el)[1:]
-        if op in ("and", "or"):
-            from hmlm_sb.logic import And, Or
-
-            return _flat(And if op == "and" else Or, [self(a) for a in args])
-        if op == "not":
-            if len(args) != 1:
-                raise self.fail("<not> needs one argument")
-            return _negate(self(args[0]))
-        if op == "xor":
-            return _xor([self(a) for a in args])
-        if op in ("eq", "neq", "geq", "gt", "leq", "lt"):
-            return self._relation(op, args)
-        raise self.fail(f"unsupported MathML <{op}> in function term")
-
-    def _species(self, sid: str) -> str:
-        if sid not in self.max_levels:
-            raise self.fail(f"function term refers to unknown species {sid!r}")
-        return sid
-
-    def _relation(self, op: str, args: list[ET.Element]) -> Expr:
-        from hmlm_sb.io.sbml_qual import _FLIP
-
-        if len(args) != 2:
-            raise self.fail(f"<{op}> needs two arguments")
-        left, right = args
-        if _local(left.tag) != "ci" or (left.text or "").strip() in self.thresholds:
-            left, right, op = right, left, _FLIP[op]
-        if _local(left.tag) != "ci":
-            raise self.fail(f"<{op}> compares no species")
-        species = self._species((left.text or "").strip())
-        return level_relation(species, op, self._value(right), self.max_levels[species])
-
-    def _value(self, el: ET.Element) -> int:
-        name, text = _local(el.tag), (el.text or "").strip()
-        if name == "ci" and text in self.thresholds:
-            return self.thresholds[text]
-        if name == "cn":
-            try:
-                value = float(text)
-            except ValueError:
-                value = math.nan
-            if math.isfinite(value) and value == int(value):
-                return int(value)
-        raise self.fail(f"level must be an integer or an input id, not <{name}>{text}")
+_ELEMENT_MATH = ElementMath()
 
 
-def read_sbml_stream(path: str | Path, *, model_id: str | None = None, organism: str | None = None) -> Network:
-    return _Reader(Path(path), model_id, organism).read()
+def read_sbml_stream(path: str | Path, *, model_id: str | None = None, organism: str | None = None,
+                     checked: CheckedXml | None = None) -> Network:
+    """The file's network; ``checked``: the XML guard's answer when the caller already has it."""
+    return _Reader(Path(path), model_id, organism, checked).read()
 

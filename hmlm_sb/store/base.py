@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads where a DataFrame is made (a plain query does without it)
+    import pandas as pd
 
-from hmlm_sb.network import Network
+    from hmlm_sb.network import Network
 
 
 @dataclass
@@ -99,10 +100,18 @@ class GraphStore(ABC):
         """
 
     # ---- queries ---------------------------------------------------------------------
-    @abstractmethod
     def query(self, cypher: str, params: Mapping[str, Any] | None = None, *,
               write: bool = False) -> pd.DataFrame:
         """Run Cypher with parameters. Without ``write``, a statement that writes is refused."""
+        import pandas as pd
+
+        columns, rows = self.query_rows(cypher, params, write=write)
+        return pd.DataFrame(rows, columns=columns)
+
+    @abstractmethod
+    def query_rows(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+                   write: bool = False) -> tuple[list[str], list[dict[str, Any]]]:
+        """:meth:`query` as (column names, rows as dicts), without pandas."""
 
     @abstractmethod
     def counts(self) -> dict[str, int]:

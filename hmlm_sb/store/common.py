@@ -7,13 +7,10 @@ transaction that commits when the block ends and rolls back when it raises.
 from __future__ import annotations
 
 import json
-import re
 from abc import abstractmethod
 from collections import defaultdict
 from contextlib import AbstractContextManager
 from typing import Any, Iterable, Mapping, Protocol, Sequence
-
-import pandas as pd
 
 from hmlm_sb.errors import InputError, SchemaVersionError, StoreError
 from hmlm_sb.network import Cell, Network, element_uid, union
@@ -25,7 +22,6 @@ from hmlm_sb.store.schema import META_UID, graph_schema
 NODE_WRITE_ORDER = ("Model", "Compartment", "Species", "Reaction", "Pathway", "Xref")
 CROSSTALK_LABELS = {"species": "Species", "pathway": "Pathway"}
 MODEL_COLUMNS = ["id", "name", "format", "source_file", "sha256", "imported_at", "organism"]
-TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|CHECKPOINT)\b", re.IGNORECASE)
 RUN_COLUMNS = ["id", "model_kind", "cell", "fingerprint", "config", "metrics", "checkpoint", "created_at",
                "model_ids"]
 
@@ -56,8 +52,9 @@ class CypherStore(GraphStore):
         rows = self._read("schema_version", {"uid": META_UID})
         return str(rows[0]["version"]) if rows else ""
 
-    def _check_schema_version(self) -> None:
-        found, expected = self.schema_version(), graph_schema().version
+    def _check_schema_version(self, found: str | None = None) -> None:
+        found = self.schema_version() if found is None else found
+        expected = graph_schema().version
         if found != expected:
             raise SchemaVersionError(f"{self.url} holds graph schema {found or 'none'}, this hmlm-sb uses "
                                      f"{expected}: use a new store (--db) or the matching hmlm-sb version")
@@ -120,7 +117,19 @@ class CypherStore(GraphStore):
             _delete_model(w, model_id)
             w.run("delete_orphan_xrefs", {})
 
-    def list_models(self) -> pd.DataFrame:
+    def model_ids(self, cell: str | None = None) -> list[str]:
+        """Ids of the stored models (of ``cell``'s models when given; [] for an unknown cell)."""
+        if cell is None:
+            return [row["uid"] for row in self._read("all_model_ids")]
+        return sorted({row["uid"] for row in self._read("models_in_cell", {"cell": cell}) if row["uid"]})
+
+    def crosstalk_of_model(self, model_id: str) -> dict[str, int]:
+        """Run id -> number of CROSSTALK edges with an end in ``model_id`` (removing the model deletes them)."""
+        return {str(row["run"]): int(row["edges"]) for row in self._read("crosstalk_of_model", {"model": model_id})}
+
+    def list_models(self) -> "pd.DataFrame":  # noqa: F821
+        import pandas as pd
+
         return pd.DataFrame(self._read("list_models"), columns=MODEL_COLUMNS)
 
     def load_network(self, *, model: str | None = None, cell: str | None = None,
@@ -231,7 +240,9 @@ class CypherStore(GraphStore):
         with self._write_tx() as w:
             _record_run(w, run)
 
-    def training_runs(self, cell: str | None = None) -> pd.DataFrame:
+    def training_runs(self, cell: str | None = None) -> "pd.DataFrame":  # noqa: F821
+        import pandas as pd
+
         rows = self._read("training_runs_of_cell", {"cell": cell}) if cell else self._read("training_runs")
         out = [{"id": r["uid"], "model_kind": r.get("model_kind") or "", "cell": r.get("cell") or "",
                 "fingerprint": r.get("fingerprint") or "", "config": json.loads(r.get("config_json") or "{}"),
@@ -354,35 +365,3 @@ def _crosstalk_row(edge: CrosstalkEdge, run: TrainingRunRecord) -> dict[str, Any
             "condition": edge.condition, "run": run.id, "model_kind": run.model_kind, "known": bool(edge.known),
             "created_at": run.created_at, "sign": edge.sign, "confidence": edge.confidence,
             "identifiable": edge.identifiable, "method": edge.method}
-
-
-# ---- user queries ---------------------------------------------------------------------------------
-def check_single_statement(cypher: str) -> None:
-    """Refuse several statements in one query and transaction control (BEGIN/COMMIT...):
-    each query runs in the transaction the store gives it."""
-    if TRANSACTION_CONTROL.match(cypher):
-        raise InputError("transaction control is not allowed: each query runs in its own transaction",
-                         element="query")
-    if _has_inner_semicolon(cypher):
-        raise InputError("one statement per query (found ';' between statements)", element="query")
-
-
-def _has_inner_semicolon(text: str) -> bool:
-    quote = None
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\" and quote != "`":
-                i += 1
-            elif ch == quote:
-                quote = None
-        elif ch in "'\"`":
-            quote = ch
-        elif text.startswith("//", i):
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-        elif ch == ";" and text[i + 1:].strip():
-            return True
-        i += 1
-    return False

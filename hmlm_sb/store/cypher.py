@@ -66,6 +66,8 @@ def build_reads(schema: GraphSchema) -> dict[str, str]:
         "training_runs_of_cell": (f"MATCH (t:TrainingRun) WHERE t.cell = $cell "
                                   f"RETURN {_returns(schema, 'TrainingRun', 't')} ORDER BY created_at DESC, uid DESC"),
         "run_ids_of_cell": "MATCH (t:TrainingRun) WHERE t.cell = $cell RETURN t.uid AS uid",
+        "crosstalk_of_model": ("MATCH (s)-[c:CROSSTALK]->(t) WHERE s.model = $model OR t.model = $model "
+                               "RETURN c.run AS run, count(c) AS edges ORDER BY run"),
     }
     for label in MODEL_ELEMENT_LABELS:
         reads[f"nodes_of_model:{label}"] = (f"MATCH (n:{label}) WHERE n.model = $model "

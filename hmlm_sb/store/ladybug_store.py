@@ -1,42 +1,54 @@
 """The embedded store: LadybugDB (one file, no server; the default ``./hmlm.lbdb``).
 
-Imports write with ``COPY <table> FROM $rows`` from Arrow tables inside one
-``BEGIN TRANSACTION`` ... ``COMMIT``; LadybugDB rolls the transaction back itself when a
-statement fails, and ``_write_tx`` rolls back on any other exception. A COPY that meets
-an existing primary key crashes LadybugDB 0.22 (segfault), so a uid that could be taken
-is looked up before it is copied (:func:`common._refuse_taken_uids`; Xrefs filtered).
+Imports write Arrow tables inside one ``BEGIN TRANSACTION`` ... ``COMMIT``: small tables
+by ``LOAD FROM $rows ... CREATE``, large ones by ``COPY <table> FROM $rows`` (see
+:class:`LadybugWriter`). LadybugDB rolls the transaction back itself when a statement
+fails, and ``_write_tx`` rolls back on any other exception, then renews the connection
+(the client keeps memory per COPYed table until its connection closes). A COPY that
+meets an existing primary key crashes LadybugDB 0.22 (segfault), so a uid that could be
+taken is looked up before it is written (:func:`common._refuse_taken_uids`; Xrefs
+filtered). The buffer pool is bounded (:func:`buffer_pool_size_mb`).
 """
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-import pandas as pd
-
-from hmlm_sb.errors import StoreError
-from hmlm_sb.store.common import CypherStore, check_single_statement
+from hmlm_sb.errors import StoreError, shorten
+from hmlm_sb.store.common import CypherStore
 from hmlm_sb.store.cypher import READS, SHARED_WRITES
 from hmlm_sb.store.records import Columns, column_length, complete
-from hmlm_sb.store.schema import META_LABEL, META_UID, arrow_schema, graph_schema, ladybug_ddl
+from hmlm_sb.store.schema import META_UID, arrow_schema, graph_schema, ladybug_ddl
+from hmlm_sb.store.statements import check_user_query
 
 WRITE_REFUSED = ("read-only transaction", "read-only database", "read only mode", "READ ONLY mode")
 LOCKED = "Could not set lock"
 INTERNAL_KEYS = ("_ID", "_LABEL", "_SRC", "_DST")
+BUFFER_POOL_ENV = "HMLM_BUFFER_POOL_MB"
+MAX_DB_SIZE_ENV = "HMLM_MAX_DB_SIZE_MB"  # the file's address-space bound (LadybugDB's default: 8 TB, virtual)
+DEFAULT_BUFFER_POOL_MB = 1024
+MIN_BUFFER_POOL_MB = 64
+COPY_ROWS = 20_000  # tables this long go in by COPY (see LadybugWriter)
 
 
 class LadybugStore(CypherStore):
     """A LadybugDB database file. ``read_only`` opens it read-only (several readers may
     share it); one writer at a time, a second gets :class:`StoreError`."""
 
-    def __init__(self, path: str | Path, read_only: bool = False, max_db_size: int | None = None):
+    def __init__(self, path: str | Path, read_only: bool = False, max_db_size: int | None = None,
+                 buffer_pool_mb: int | None = None):
         self.path = Path(path)
         self.url = str(path)
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise StoreError(f"no store at {self.url}: create it first (hmlm info, or an import)")
-        self._db, self._conn = _open(self.path, read_only, max_db_size)
+        self.buffer_pool_mb = buffer_pool_size_mb(buffer_pool_mb)
+        if max_db_size is None:
+            max_db_size = _env_mb(MAX_DB_SIZE_ENV)
+        self._db, self._conn = _open(self.path, read_only, max_db_size, self.buffer_pool_mb)
         self._query_conn = None  # runs user queries in READ ONLY transactions (see _read_only_tx)
         try:
             self._ensure_schema()
@@ -57,10 +69,15 @@ class LadybugStore(CypherStore):
 
     def _ensure_schema(self) -> None:
         schema = graph_schema()
-        tables = {row["name"] for row in self._execute("CALL show_tables() RETURN *")[1]}
-        if META_LABEL in tables and self.schema_version():
-            self._check_schema_version()  # before the tables: another version has other ones
+        try:  # an hmlm store: one query (an open for `hmlm query` costs little more than the query)
+            version = self.schema_version()
+        except StoreError:  # no Meta table; the client caches the failed statement per connection
+            self._renew_connection()
+            version = ""
+        if version:
+            self._check_schema_version(version)  # before the tables: another version has other ones
             return
+        tables = {row["name"] for row in self._execute("CALL show_tables() RETURN *")[1]}
         foreign = tables - set(schema.nodes) - set(schema.relationships)
         if foreign:
             raise StoreError(f"{self.url} is a LadybugDB database but not an hmlm store "
@@ -81,12 +98,17 @@ class LadybugStore(CypherStore):
             result = conn.execute(cypher, dict(params or {}))
         except (RuntimeError, ValueError, TypeError) as exc:
             raise _query_error(exc) from None
-        if isinstance(result, list):
-            result = result[-1]
-        columns = result.get_column_names()
-        rows = []
-        while result.has_next():
-            rows.append(dict(zip(columns, result.get_next())))
+        results = result if isinstance(result, list) else [result]
+        try:
+            last = results[-1]
+            columns = last.get_column_names()
+            rows = []
+            while last.has_next():
+                rows.append(dict(zip(columns, last.get_next())))
+        finally:
+            # the client keeps every result (and the buffer-pool pages it holds) until it is closed
+            for each in results:
+                each.close()
         return columns, rows
 
     def _read(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -97,11 +119,23 @@ class LadybugStore(CypherStore):
         self._require_writable()
         self._execute("BEGIN TRANSACTION")
         try:
-            yield LadybugWriter(self)
-        except BaseException:
-            self._rollback()
-            raise
-        self._execute("COMMIT")
+            try:
+                yield LadybugWriter(self)
+            except BaseException:
+                self._rollback()
+                raise
+            self._execute("COMMIT")
+        finally:
+            self._renew_connection()
+
+    def _renew_connection(self) -> None:
+        """A fresh connection after each write: the client caches a prepared statement per
+        Arrow table COPYed (a new key each time) with its buffer-pool pages until the
+        connection closes, about 40 MB per import, until the pool is full."""
+        import ladybug
+
+        old, self._conn = self._conn, ladybug.Connection(self._db)
+        old.close()
 
     def _rollback(self, conn: Any = None) -> None:
         try:
@@ -110,8 +144,11 @@ class LadybugStore(CypherStore):
             pass  # a failed statement already rolled the transaction back
 
     # ---- queries ---------------------------------------------------------------------------------
-    def query(self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> pd.DataFrame:
-        check_single_statement(cypher)
+    def query_rows(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+                   write: bool = False) -> tuple[list[str], list[dict[str, Any]]]:
+        check_user_query(cypher, params, write=write)
+        for name, value in (params or {}).items():
+            _check_typed(value, f"${name}")
         if write:
             self._require_writable()
             columns, rows = self._execute(cypher, params)
@@ -119,7 +156,7 @@ class LadybugStore(CypherStore):
             columns, rows = self._execute(cypher, params)
         else:
             columns, rows = self._read_only_tx(cypher, params)
-        return pd.DataFrame([{k: _plain(v) for k, v in row.items()} for row in rows], columns=columns)
+        return columns, [{k: _plain(v) for k, v in row.items()} for row in rows]
 
     def _read_only_tx(self, cypher: str, params: Mapping[str, Any] | None) -> tuple[list[str], list[dict]]:
         """A user query in a READ ONLY transaction, on a connection of its own: the
@@ -141,7 +178,12 @@ class LadybugStore(CypherStore):
 
 
 class LadybugWriter:
-    """Writes of one transaction: tables go in by COPY, as Arrow tables."""
+    """Writes of one transaction, tables as Arrow tables: a small table goes in by
+    ``LOAD FROM $rows ... CREATE``, a large one (:data:`COPY_ROWS` rows or more) by ``COPY``.
+    LadybugDB checkpoints at the COMMIT of every transaction that COPYed, and that
+    checkpoint rewrites the regions the new rows land in: 0.1 s into a fresh store, up
+    to 1 s into one holding a few dozen models. Created rows only go to the write-ahead
+    log, checkpointed when it passes LadybugDB's threshold."""
 
     def __init__(self, store: LadybugStore):
         self.store = store
@@ -156,15 +198,64 @@ class LadybugWriter:
     def create_nodes(self, label: str, columns: Columns) -> None:
         props = self.schema.node(label).properties
         table = _arrow_table(columns, [(p.name, p.type) for p in props])
-        self.store._execute(f"COPY {label} FROM $rows", {"rows": table})
+        if table.num_rows >= COPY_ROWS:
+            self.store._execute(f"COPY {label} FROM $rows", {"rows": table})
+            return
+        values = ", ".join(f"`{p.name}`: `{p.name}`" for p in props)
+        self.store._execute(f"LOAD FROM $rows CREATE (:{label} {{{values}}})", {"rows": table})
 
     def create_rels(self, rel: str, source: str, target: str, columns: Columns) -> None:
         if not column_length(columns):
             return
-        names = [("from", "STRING"), ("to", "STRING")] + [(p.name, p.type) for p in self.schema.rel(rel).properties]
+        props = self.schema.rel(rel).properties
+        names = [("from", "STRING"), ("to", "STRING")] + [(p.name, p.type) for p in props]
         table = _arrow_table(columns, names)
-        pair = f" (from='{source}', to='{target}')" if len(self.schema.rel(rel).pairs) > 1 else ""
-        self.store._execute(f"COPY {rel} FROM $rows{pair}", {"rows": table})
+        if table.num_rows >= COPY_ROWS:
+            pair = f" (from='{source}', to='{target}')" if len(self.schema.rel(rel).pairs) > 1 else ""
+            self.store._execute(f"COPY {rel} FROM $rows{pair}", {"rows": table})
+            return
+        values = ", ".join(f"`{p.name}`: `{p.name}`" for p in props)
+        # two MATCH clauses: one index seek per end (a comma pattern plans a cross product)
+        _, rows = self.store._execute(
+            f"LOAD FROM $rows MATCH (a:{source} {{uid: `from`}}) MATCH (b:{target} {{uid: `to`}}) "
+            f"CREATE (a)-[:{rel} {{{values}}}]->(b) RETURN count(*) AS created", {"rows": table})
+        created = int(rows[0]["created"]) if rows else 0
+        if created != table.num_rows:  # COPY refuses a missing end; MATCH would skip it
+            raise StoreError(f"{rel}: {table.num_rows - created} of {table.num_rows} relationships have an end "
+                             f"missing in {source} or {target}; nothing was written")
+
+
+def _check_typed(value: Any, where: str) -> None:
+    """LadybugDB lists hold values of one type (ints and floats may mix; None anywhere)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_typed(item, f"{where}.{key}")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            raise StoreError(f"parameter {shorten(where)}: an empty list has no element type in LadybugDB; "
+                             "leave the condition out instead")
+        kinds = {_kind(item) for item in value} - {"null"}
+        if len(kinds) > 1:
+            raise StoreError(f"parameter {shorten(where)}: a list mixing {' and '.join(sorted(kinds))} values; "
+                             "LadybugDB lists hold values of one type")
+        for k, item in enumerate(value):
+            _check_typed(item, f"{where}[{k}]")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, dict):
+        return "map"
+    return type(value).__name__
 
 
 def _plain(value: Any) -> Any:
@@ -181,13 +272,34 @@ def _arrow_table(columns: Columns, names_and_types: list[tuple[str, str]]):
     return pa.Table.from_pydict(complete(columns, names), schema=arrow_schema(names_and_types))
 
 
-def _open(path: Path, read_only: bool, max_db_size: int | None):
+def buffer_pool_size_mb(mb: int | None = None) -> int:
+    """LadybugDB's buffer pool in MB: ``mb``, else $HMLM_BUFFER_POOL_MB, else 1024. Without
+    one LadybugDB takes a share of the machine's memory and keeps growing into it."""
+    if mb is None:
+        from_env = _env_mb(BUFFER_POOL_ENV)
+        mb = DEFAULT_BUFFER_POOL_MB if from_env is None else from_env >> 20
+    if mb < MIN_BUFFER_POOL_MB:
+        raise StoreError(f"the buffer pool must be at least {MIN_BUFFER_POOL_MB} MB, not {mb}")
+    return int(mb)
+
+
+def _env_mb(name: str) -> int | None:
+    """Bytes from an environment variable in MB; None when unset."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) == 0:
+        raise StoreError(f"{name}={shorten(text, 40)!r} is not a whole number of MB")
+    return int(text) << 20
+
+
+def _open(path: Path, read_only: bool, max_db_size: int | None, buffer_pool_mb: int):
     import ladybug
 
     # auto_checkpoint stays on: each import then costs a checkpoint (~0.1 s per relationship
     # table here), but with it off LadybugDB 0.22 corrupts its heap when a transaction
     # that COPYed rows is rolled back (crash on close).
-    options: dict[str, Any] = {"read_only": read_only}
+    options: dict[str, Any] = {"read_only": read_only, "buffer_pool_size": buffer_pool_mb << 20}
     if max_db_size:
         options["max_db_size"] = int(max_db_size)
     try:

@@ -1,6 +1,8 @@
 """The server store: Neo4j 5 through the official ``neo4j`` driver.
 
-Credentials come from ``NEO4J_USERNAME``, ``NEO4J_PASSWORD`` and ``NEO4J_DATABASE``.
+Credentials come from ``NEO4J_USERNAME``, ``NEO4J_PASSWORD`` and ``NEO4J_DATABASE`` (or
+``user:password@`` in the URL, which messages show as ``user:***@``). Connecting and
+getting a connection time out after :func:`neo4j_timeout` seconds (5 by default).
 Each import is one explicit transaction writing ``UNWIND $rows`` batches of
 :data:`cypher.NEO4J_BATCH_SIZE` rows; reads run in read transactions, where the server
 itself refuses writes. Every statement sent is one of :mod:`hmlm_sb.store.cypher`
@@ -13,18 +15,20 @@ import os
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
-import pandas as pd
-
-from hmlm_sb.errors import HmlmError, StoreError
-from hmlm_sb.store.common import CypherStore, check_single_statement
+from hmlm_sb.errors import HmlmError, StoreError, shorten
+from hmlm_sb.store.common import CypherStore
 from hmlm_sb.store.cypher import NEO4J_BATCH_SIZE, NEO4J_SCHEMA_STATEMENTS, NEO4J_WRITES, READS, SHARED_WRITES
 from hmlm_sb.store.records import Columns, rows_of
 from hmlm_sb.store.schema import META_UID, graph_schema
+from hmlm_sb.store.statements import check_user_query
+from hmlm_sb.store.urls import Neo4jAddress, parse_neo4j_url
 
 # The driver logs connection failures as warnings; without a handler Python prints them
 # to stderr beside our one-line error. Our StoreError already says what went wrong.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
+DEFAULT_TIMEOUT_S = 5.0
+TIMEOUT_ENV = "HMLM_NEO4J_TIMEOUT"
 WRITE_REFUSED_CODES = ("Neo.ClientError.Statement.AccessMode", "Neo.ClientError.Security.Forbidden")
 
 
@@ -33,12 +37,16 @@ class Neo4jStore(CypherStore):
 
     ``driver`` replaces the real driver (tests pass a fake one)."""
 
-    def __init__(self, url: str, read_only: bool = False, *, driver: Any = None):
-        self.url = url
+    def __init__(self, url: str, read_only: bool = False, *, driver: Any = None, timeout_s: float | None = None):
+        self.address = parse_neo4j_url(url)
+        self.url = self.address.shown
         self.read_only = read_only
+        self.timeout_s = neo4j_timeout(timeout_s)
         self.database = os.environ.get("NEO4J_DATABASE") or None
-        self.username = os.environ.get("NEO4J_USERNAME") or "neo4j"
-        self._driver = driver if driver is not None else self._connect()
+        self.username = self.address.username or os.environ.get("NEO4J_USERNAME") or "neo4j"
+        password = self.address.password if self.address.password is not None else os.environ.get("NEO4J_PASSWORD")
+        self._secrets = tuple(p for p in (password, self.address.password) if p)
+        self._driver = driver if driver is not None else self._connect(password)
         try:
             with self._errors():
                 self._ensure_schema()
@@ -46,13 +54,15 @@ class Neo4jStore(CypherStore):
             self.close()
             raise
 
-    def _connect(self):
+    def _connect(self, password: str | None):
         from neo4j import GraphDatabase
 
-        password = os.environ.get("NEO4J_PASSWORD")
         auth = (self.username, password) if password is not None else None
         with self._errors():
-            driver = GraphDatabase.driver(self.url, auth=auth)
+            # Without these the driver waits about a minute on a port that accepts and never answers.
+            driver = GraphDatabase.driver(self.address.driver_url, auth=auth, connection_timeout=self.timeout_s,
+                                          connection_acquisition_timeout=self.timeout_s,
+                                          max_transaction_retry_time=self.timeout_s)
             try:
                 driver.verify_connectivity()
             except BaseException:
@@ -98,18 +108,19 @@ class Neo4jStore(CypherStore):
                 raise
             tx.commit()
 
-    def query(self, cypher: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> pd.DataFrame:
-        check_single_statement(cypher)
+    def query_rows(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+                   write: bool = False) -> tuple[list[str], list[dict[str, Any]]]:
+        check_user_query(cypher, params, write=write)
         if write:
             self._require_writable()
         with self._errors(), self._session() as session:
             run = session.execute_write if write else session.execute_read
             columns, rows = run(_rows, cypher, dict(params or {}))
-        return pd.DataFrame(rows, columns=columns)
+        return columns, rows
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        """Driver exceptions as one-line StoreErrors."""
+        """Driver exceptions as one-line StoreErrors that name the cause and hold no password."""
         from neo4j import exceptions as neo
 
         try:
@@ -119,13 +130,70 @@ class Neo4jStore(CypherStore):
         except neo.AuthError:
             raise StoreError(f"Neo4j at {self.url} refused the credentials of user {self.username!r}: "
                              "check NEO4J_USERNAME and NEO4J_PASSWORD") from None
-        except neo.ServiceUnavailable as exc:
-            raise StoreError(f"cannot reach Neo4j at {self.url} (is the server running? see docs/stores.md): "
-                             f"{_first_line(exc).rstrip(':')}") from None
+        except (neo.ServiceUnavailable, neo.UnsupportedServerProduct) as exc:
+            raise StoreError(self._redact(_unreachable(exc, self.address, self.timeout_s))) from None
         except neo.Neo4jError as exc:
-            raise _server_error(exc) from None
+            raise StoreError(self._redact(str(_server_error(exc)))) from None
         except (neo.DriverError, ValueError) as exc:
-            raise StoreError(f"Neo4j at {self.url}: {_first_line(exc)}") from None
+            raise StoreError(self._redact(f"Neo4j at {self.url}: {_first_line(exc)}")) from None
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def neo4j_timeout(timeout_s: float | None = None) -> float:
+    """Seconds to connect and to get a connection: ``timeout_s``, else $HMLM_NEO4J_TIMEOUT, else 5."""
+    if timeout_s is None:
+        text = os.environ.get(TIMEOUT_ENV, "").strip()
+        try:
+            timeout_s = float(text) if text else DEFAULT_TIMEOUT_S
+        except ValueError:
+            raise StoreError(f"{TIMEOUT_ENV}={shorten(text, 40)!r} is not a number of seconds") from None
+    if not timeout_s > 0:
+        raise StoreError(f"the Neo4j time-out must be positive seconds, not {timeout_s}")
+    return float(timeout_s)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps (causes, exception groups), outermost first."""
+    out, todo = [], [exc]
+    while todo and len(out) < 20:
+        current = todo.pop(0)
+        out.append(current)
+        todo.extend(getattr(current, "exceptions", ()) or ())
+        if current.__cause__ is not None:
+            todo.append(current.__cause__)
+    return out
+
+
+def _unreachable(exc: BaseException, address: Neo4jAddress, timeout_s: float) -> str:
+    """What went wrong connecting, in words: refused, not Bolt, no answer, unknown host."""
+    from neo4j import exceptions as neo
+
+    where = f"{address.host}:{address.port}"
+    causes = _causes(exc)
+    text = " | ".join(str(c) for c in causes)
+    prefix = f"cannot reach Neo4j at {address.shown}"
+    if any(isinstance(c, neo.UnsupportedServerProduct) for c in causes):
+        return f"{prefix}: {where} answered, but not as a Neo4j server this driver can talk to"
+    if "looks like HTTP" in text:
+        return (f"{prefix}: {where} answers HTTP, not Bolt (Neo4j's Bolt port is 7687 by default; "
+                "7474 is the Browser's)")
+    if "Connection refused" in text or "[Errno 111]" in text:
+        return f"{prefix}: connection refused, nothing listens on {where} (is the server running? see docs/stores.md)"
+    if "DNS resolve" in text or any(isinstance(c, OSError) and "Name or service" in str(c) for c in causes):
+        return f"{prefix}: cannot resolve the host name {shorten(address.host, 80)!r}"
+    if "handshake" in text:
+        if "closed" in text:
+            return f"{prefix}: {where} closed the connection during the Bolt handshake (not a Bolt port?)"
+        return (f"{prefix}: {where} accepted the connection but gave no Bolt answer within {timeout_s:g} s "
+                f"(not a Bolt port, or a stuck server; time-out: --neo4j-timeout / {TIMEOUT_ENV})")
+    if "timed out" in text or any(isinstance(c, TimeoutError) for c in causes):
+        return (f"{prefix}: no answer from {where} within {timeout_s:g} s (wrong host, or a firewall; "
+                f"time-out: --neo4j-timeout / {TIMEOUT_ENV})")
+    return f"{prefix} (is the server running? see docs/stores.md): {_first_line(causes[-1]).rstrip(':')}"
 
 
 class Neo4jWriter:

@@ -7,6 +7,9 @@ come from the schema file, never from user input.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -109,9 +112,33 @@ def _checked_name(name: str) -> str:
 @lru_cache(maxsize=1)
 def graph_schema() -> GraphSchema:
     """The schema this hmlm-sb writes (graph_schema/schema.yaml)."""
-    from graph_schema import load_schema
+    return parse_schema(_schema_data())
 
-    return parse_schema(load_schema())
+
+def _schema_data() -> dict:
+    """schema.yaml as data. Importing and running the YAML parser costs more than a
+    `hmlm query` itself, so the parsed data is kept as JSON beside Python's own bytecode
+    cache (graph_schema/__pycache__), named by the YAML's hash; no cache where that
+    folder cannot be written."""
+    from graph_schema import SCHEMA_PATH, load_schema
+
+    raw = SCHEMA_PATH.read_bytes()
+    cache = SCHEMA_PATH.parent / "__pycache__" / f"schema-{hashlib.sha256(raw).hexdigest()[:20]}.json"
+    try:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    data = load_schema()
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        text = json.dumps(data)
+        if json.loads(text) == data:  # only what JSON keeps exactly
+            partial = cache.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, cache)
+    except (OSError, TypeError, ValueError):
+        pass
+    return data
 
 
 # ---- LadybugDB -----------------------------------------------------------------------------

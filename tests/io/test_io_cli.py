@@ -69,9 +69,11 @@ def test_rejected_inputs_leave_the_store_unchanged(qual_file, tmp_path, capsys):
         assert run(db, *args) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and "Traceback" not in err
-    # several files: nothing written when one is bad
-    assert run(db, "import", str(qual_file.with_name("sedml-showcase-toymodel.sbml")), str(broken)) == 2
-    assert counts(db) == before
+    # several files: each its own transaction; the bad one is refused, the good one goes in
+    assert run(db, "import", str(broken), str(qual_file.with_name("sedml-showcase-toymodel.sbml"))) == 2
+    out = capsys.readouterr().out
+    assert "refused" in out and "broken.xml" in out and "1 imported" in out
+    assert counts(db)["Model"] == before["Model"] + 1
 
 
 def test_export_sbml_qual_from_store_round_trips(rogers_xlsx, tmp_path, capsys):

@@ -81,7 +81,10 @@ def test_foreign_database_is_refused(ladybug_path):
         open_ladybug(ladybug_path)
 
 
-def test_imports_write_by_copy_one_statement_per_table(ladybug_path, monkeypatch):
+@pytest.mark.parametrize("copy_rows, verb", [(20_000, "LOAD FROM $rows"), (100, "COPY")])
+def test_imports_write_one_statement_per_table(ladybug_path, monkeypatch, copy_rows, verb):
+    """Small tables by LOAD FROM ... CREATE, large ones by COPY: one statement per table and pair."""
+    from hmlm_sb.store import ladybug_store
     from hmlm_sb.store.ladybug_store import LadybugStore
 
     sent: list[str] = []
@@ -91,22 +94,42 @@ def test_imports_write_by_copy_one_statement_per_table(ladybug_path, monkeypatch
         sent.append(cypher)
         return original(self, cypher, params, **kwargs)
 
+    monkeypatch.setattr(ladybug_store, "COPY_ROWS", copy_rows)
     with open_ladybug(ladybug_path) as store:
         monkeypatch.setattr(LadybugStore, "_execute", spy)
         store.save_network(signaling_network(extra_species=500))
         assert store.counts()["Species"] == 507
-    copies = [c for c in sent if c.startswith("COPY ")]
-    assert "COPY Species FROM $rows" in copies
-    assert len(copies) == len(set(copies)) < 25  # one per table and pair, not one per row
+    bulk = [c for c in sent if c.startswith(("COPY ", "LOAD FROM"))]
+    species = [c for c in bulk if c.startswith(("LOAD FROM $rows CREATE (:Species ", "COPY Species FROM $rows"))]
+    assert len(species) == 1 and species[0].startswith(verb)
+    assert len(bulk) == len(set(bulk)) < 25  # one per table and pair, not one per row
     assert not [c for c in sent if c.startswith("CREATE")]
     begin, commit = sent.index("BEGIN TRANSACTION"), sent.index("COMMIT")
-    assert all(begin < i < commit for i, c in enumerate(sent) if c.startswith("COPY "))
+    assert all(begin < i < commit for i, c in enumerate(sent) if c.startswith(("COPY ", "LOAD FROM")))
 
 
-def test_database_error_mid_import_rolls_back(ladybug_path, monkeypatch):
-    """A COPY that LadybugDB itself rejects (an edge to a missing node) rolls everything back."""
+def test_a_save_leaves_no_memory_behind_and_costs_the_same_in_a_full_store(ladybug_path):
+    """The client caches a prepared statement per Arrow table until its connection closes:
+    the store renews the connection after each write, so the buffer pool stays flat."""
+    def pool_bytes(store) -> int:
+        return int(store._execute("CALL bm_info() RETURN *")[1][0]["mem_usage"])
+
+    with open_ladybug(ladybug_path) as store:
+        store.save_network(signaling_network(model_id="warm-up", sha256="w"))
+        before = pool_bytes(store)
+        for k in range(8):
+            store.save_network(signaling_network(model_id=f"m{k}", sha256=f"s{k}"))
+        assert pool_bytes(store) - before < 8 << 20  # was ~37 MB per save
+
+
+@pytest.mark.parametrize("copy_rows, says", [(1, "query failed"), (20_000, "end missing")])
+def test_database_error_mid_import_rolls_back(ladybug_path, monkeypatch, copy_rows, says):
+    """An edge to a missing node, refused by COPY or found by the count of created edges,
+    rolls everything back."""
+    from hmlm_sb.store import ladybug_store
     from hmlm_sb.store.ladybug_store import LadybugWriter
 
+    monkeypatch.setattr(ladybug_store, "COPY_ROWS", copy_rows)
     real = LadybugWriter.create_rels
 
     def broken(self, rel, source, target, columns):
@@ -119,7 +142,7 @@ def test_database_error_mid_import_rolls_back(ladybug_path, monkeypatch):
         store.save_network(signaling_network("m0", "sha-m0"))
         before = store.counts()
         monkeypatch.setattr(LadybugWriter, "create_rels", broken)
-        with pytest.raises(StoreError, match="query failed"):
+        with pytest.raises(StoreError, match=says):
             store.save_network(signaling_network("m1"))
         assert store.counts() == before
         monkeypatch.setattr(LadybugWriter, "create_rels", real)
@@ -175,4 +198,21 @@ def test_other_version_with_other_tables_is_a_version_error(ladybug_path):
         store.query("MATCH (m:Meta) SET m.schema_version = $v", {"v": "2.0"}, write=True)
         store.query("CREATE NODE TABLE Gene(uid STRING, PRIMARY KEY(uid))", write=True)
     with pytest.raises(SchemaVersionError, match="schema 2.0"):
+        open_ladybug(ladybug_path)
+
+
+def test_the_buffer_pool_is_bounded_by_argument_and_environment(ladybug_path, monkeypatch):
+    def pool_limit(store) -> int:
+        return int(store._execute("CALL bm_info() RETURN *")[1][0]["mem_limit"])
+
+    monkeypatch.delenv("HMLM_BUFFER_POOL_MB", raising=False)
+    with open_ladybug(ladybug_path) as store:
+        assert pool_limit(store) == 1024 << 20
+    monkeypatch.setenv("HMLM_BUFFER_POOL_MB", "256")
+    with open_ladybug(ladybug_path) as store:
+        assert pool_limit(store) == 256 << 20
+    with open_ladybug(ladybug_path, buffer_pool_mb=128) as store:
+        assert pool_limit(store) == 128 << 20
+    monkeypatch.setenv("HMLM_BUFFER_POOL_MB", "lots")
+    with pytest.raises(StoreError, match="HMLM_BUFFER_POOL_MB='lots' is not a whole number of MB"):
         open_ladybug(ladybug_path)

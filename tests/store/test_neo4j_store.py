@@ -232,7 +232,7 @@ def test_connection_failures_are_one_line(monkeypatch, error, message):
         def verify_connectivity(self):
             raise error
 
-    monkeypatch.setattr(neo4j.GraphDatabase, "driver", lambda url, auth=None: Unreachable())
+    monkeypatch.setattr(neo4j.GraphDatabase, "driver", lambda url, auth=None, **options: Unreachable())
     with pytest.raises(StoreError, match=message) as err:
         Neo4jStore(URL)
     assert "\n" not in str(err.value)
@@ -247,8 +247,8 @@ def test_credentials_and_database_come_from_the_environment(monkeypatch):
         def verify_connectivity(self):
             return None
 
-    def driver(url, auth=None):
-        seen.update(url=url, auth=auth)
+    def driver(url, auth=None, **options):
+        seen.update(url=url, auth=auth, options=options)
         seen["driver"] = Reachable()
         return seen["driver"]
 
@@ -258,6 +258,7 @@ def test_credentials_and_database_come_from_the_environment(monkeypatch):
     monkeypatch.setattr(neo4j.GraphDatabase, "driver", driver)
     Neo4jStore("bolt://db:7687")
     assert seen["url"] == "bolt://db:7687" and seen["auth"] == ("hmlm", "secret")
+    assert seen["options"]["connection_timeout"] == 5.0 and seen["options"]["connection_acquisition_timeout"] == 5.0
     assert set(seen["driver"].databases) == {"signaling"}
 
 

@@ -163,7 +163,7 @@ def test_wrong_neo4j_credentials_are_one_line(run, monkeypatch):
         def close(self):
             pass
 
-    monkeypatch.setattr(neo4j.GraphDatabase, "driver", lambda url, auth=None: Refusing())
+    monkeypatch.setattr(neo4j.GraphDatabase, "driver", lambda url, auth=None, **options: Refusing())
     monkeypatch.setenv("NEO4J_USERNAME", "nobody")
     code, _, err = run("--db", "neo4j://db:7687", "info")
     line = one_line_error(code, err)
@@ -190,3 +190,10 @@ def test_parameters_names():
         parse_params(["a=1", "a=2"])
     with pytest.raises(click.BadParameter):
         parse_params(["1a=1"])
+
+
+def test_buffer_pool_option(run, ladybug_path):
+    code, out, err = run("--db", str(ladybug_path), "--buffer-pool", "128", "info")
+    assert code == 0, err
+    code, _, err = run("--db", str(ladybug_path), "--buffer-pool", "10", "info")
+    assert code == 2 and "--buffer-pool" in err
