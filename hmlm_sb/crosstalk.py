@@ -25,7 +25,7 @@ import numpy as np
 from hmlm_sb.network import Network, element_uid
 from hmlm_sb.store.base import CrosstalkEdge
 from hmlm_sb.store.crosstalk_rows import (CROSSTALK_COLUMNS, crosstalk_query, crosstalk_rows,  # noqa: F401
-                                         resolve_nodes, unidentifiable_note)
+                                         resolve_nodes, unidentifiable_note, ATTENTION)
 
 DEFAULT_RELATIVE_THRESHOLD = 0.05
 DEFAULT_TOP_K_SPECIES = 500
@@ -344,3 +344,21 @@ def crosstalk_table(store, *, level: str = "species", species: str | None = None
     rows = crosstalk_rows(store, level=level, species=species, pathway=pathway, condition=condition,
                           novel=novel, top=top, min_confidence=min_confidence, method=method)
     return pd.DataFrame(rows, columns=CROSSTALK_COLUMNS)
+
+
+def ensemble_crosstalk_edges(make_model, train, network: Network, *, members: int = 5, seed: int = 0,
+                             method: str = "jacobian", top_k: int = DEFAULT_CONFIDENCE_TOP_K,
+                             threshold: Threshold = Threshold()) -> tuple[list[CrosstalkEdge], str | None]:
+    """What a training run writes back: (edges with sign / confidence / identifiable /
+    method, the one-line design warning or None). ``make_model()`` builds one unfitted
+    member; members are fitted on seeds and bootstraps of ``train``'s conditions
+    (:func:`hmlm_sb.models.influence.ensemble_influence`); ``network`` is the prior the
+    models see (its ids are the species of ``train``)."""
+    from hmlm_sb.models.influence import ensemble_influence, influence_method
+
+    fits = ensemble_influence(make_model, train, network, members=members, seed=seed, method=method)
+    identifiable, warning = design_identifiability(train, network)
+    label = method if method == ATTENTION else influence_method(make_model(), method)
+    edges = confident_crosstalk_edges(fits, list(train.species), network, method=label, identifiable=identifiable,
+                                      top_k=top_k, threshold=threshold)
+    return edges, warning

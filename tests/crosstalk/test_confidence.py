@@ -92,3 +92,18 @@ def test_written_edges_read_back_with_min_confidence_and_method(tmp_path):
     assert confident["sign"].tolist() == [1] and not confident["identifiable"].any()
     assert set(attention["method"]) == {"attention"} and len(attention) == 2
     assert "cannot tell" in unidentifiable_note(every)
+
+
+def test_an_ensemble_of_fits_writes_confident_edges_and_the_design_warning():
+    from hmlm_sb.crosstalk import ensemble_crosstalk_edges
+    from hmlm_sb.models.base import make_model, model_class
+    from tests.models.tiny import tiny_dataset
+
+    observed, _, prior, _ = tiny_dataset()
+    params = model_class("cellbox").test_params()
+    edges, warning = ensemble_crosstalk_edges(lambda: make_model("cellbox", **params), observed, prior, members=2)
+    species = [e for e in edges if e.level == "species"]
+    assert species and all(e.method == "finite-difference" for e in species)
+    assert {e.confidence for e in species} <= {0.0, 0.5, 1.0} and all(e.sign in (-1, 0, 1) for e in species)
+    assert all(isinstance(e.identifiable, bool) for e in species)
+    assert warning is None or "cannot identify" in warning
