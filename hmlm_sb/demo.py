@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from hmlm_sb.network import Network
+from hmlm_sb.pipeline import DATASETS_FOLDER
+from hmlm_sb.reporting import Reporter
 
 KEY_SPECIES = ["TGFB", "tension", "smad3", "aSMA", "proCI", "periostin"]
 
@@ -39,7 +41,7 @@ class DemoConfig:
                    baseline="interp", dataset={"seed": 0, "n_times": 20}, top=5)
 
     def run_settings(self, kind: str) -> "RunSettings":  # noqa: F821
-        from hmlm_sb.retrain import RunSettings
+        from hmlm_sb.pipeline import RunSettings
 
         params = self.hmlm_params if kind == "hmlm" else self.baseline_params
         return RunSettings(model=kind, params=dict(params), seed=self.seed, timepoints=self.time_points,
@@ -57,98 +59,92 @@ class DemoResult:
 
 
 def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | None = None,
-             console=None) -> DemoResult:
-    from rich.console import Console
-
+             reporter: Reporter | None = None) -> DemoResult:
+    from hmlm_sb.demo_report import held_out_scores
+    from hmlm_sb.models.training import TrainingData, observed_mask
+    from hmlm_sb.pipeline import generated_dataset
     from hmlm_sb.resources import reference_network
-    from hmlm_sb.retrain import generated_dataset
     from hmlm_sb.sim.datasets import load_dataset
     from hmlm_sb.store import open_store
 
     config = config or DemoConfig()
-    console = console or Console(stderr=True)
+    say = reporter or Reporter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with open_store(db) as store:
-        console.rule("[bold]1. network")
+        say.section("1. network")
         imported = store.save_network(reference_network(), cell=config.cell, cell_type="cardiac fibroblast",
                                       organism="taxonomy:10116")
         verb = "already imported, unchanged" if imported.status == "unchanged" else imported.status
-        console.print(f"Rogers 2022 fibroblast network -> cell {config.cell}: {verb} "
-                      f"({imported.counts.get('species', '?')} species, {imported.counts.get('reactions', '?')} reactions)")
+        say.say(f"Rogers 2022 fibroblast network -> cell {config.cell}: {verb} "
+                f"({imported.counts.get('species', '?')} species, {imported.counts.get('reactions', '?')} reactions)")
         network = store.load_network(cell=config.cell)
-        console.rule("[bold]2. dataset")
-        with console.status("simulating the ground truth (4 conditions) and hiding 20% of the edges"):
-            folder = generated_dataset(network, config.run_settings("hmlm"), out_dir / "runs" / "datasets")
+        fingerprint = network.fingerprint()
+        say.section("2. dataset")
+        with say.status("simulating the ground truth (4 conditions) and hiding 20% of the edges"):
+            folder = generated_dataset(network, config.run_settings("hmlm"), out_dir / "runs" / DATASETS_FOLDER,
+                                       fingerprint)
             data = load_dataset(folder)
-        from hmlm_sb.models.training import observed_mask
-
         train = data.observed.with_observed(observed_mask(data.observed, config.time_points))
-        console.print(f"dataset {folder}: {len(data.hidden_edges)} prior edges hidden from the models")
-        console.print(f"{len(train.conditions)} conditions x {len(train.times)} times x {len(train.species)} species; "
-                      f"models see {config.time_points} time points per condition (+ the initial state)")
-        console.rule("[bold]3. training")
+        prepared = (TrainingData(train, data.prior, data.truth, str(folder)), data)  # read once, for every run
+        say.say(f"dataset {folder}: {len(data.hidden_edges)} prior edges hidden from the models")
+        say.say(f"{len(train.conditions)} conditions x {len(train.times)} times x {len(train.species)} species; "
+                f"models see {config.time_points} time points per condition (+ the initial state)")
+        say.section("3. training")
         runs, reused, models = {}, {}, {}
         for kind in ("hmlm", config.baseline):
-            result, was_reused = _trained(store, network, config, kind, out_dir, train, console)
+            result, was_reused = _trained(store, network, fingerprint, config, kind, out_dir, prepared, say)
             runs[kind], reused[kind], models[kind] = result.run.id, was_reused, result.model
-        console.rule("[bold]4. held-out scores")
+        say.section("4. held-out scores")
         truth = data.truth.with_observed(train.observed)
         predictions = {kind: m.predict(truth.stimuli, truth.initial, truth.times, truth.conditions)
                        for kind, m in models.items()}
-        from hmlm_sb.demo_report import held_out_scores
-
         scores = held_out_scores(truth, predictions)
-        _print_scores(console, scores)
-        console.rule("[bold]5. crosstalk in the graph")
-        novel = _top_novel(store, config, console)
-        console.rule("[bold]6. figures")
+        say.table(_score_table(scores), "held-out points (not seen in training): Pearson r / MSE")
+        say.section("5. crosstalk in the graph")
+        novel = _top_novel(store, config, say)
+        say.section("6. figures")
         figures = _figures(truth, predictions, models["hmlm"], network, config, out_dir, train)
         for path in figures:
-            console.print(f"saved {path}")
+            say.say(f"saved {path}")
         scores.to_csv(out_dir / "scores.csv", index=False)
         (out_dir / "runs.json").write_text(json.dumps({"runs": runs, "reused": reused, "config": asdict(config)},
                                                       indent=1))
     return DemoResult(scores, novel, figures, runs, reused, imported.status)
 
 
-def _trained(store, network: Network, config: DemoConfig, kind: str, out_dir: Path, train, console):
+def _trained(store, network: Network, fingerprint: str, config: DemoConfig, kind: str, out_dir: Path, prepared,
+             say: Reporter):
     """A run of ``kind`` on this subgraph with these settings: reused when the store has
-    one whose checkpoint is still on disk, else trained and written."""
-    from hmlm_sb.crosstalk import Threshold, crosstalk_edges, model_crosstalk
+    one whose checkpoint is still on disk (its crosstalk written if missing), else made
+    by the run pipeline."""
     from hmlm_sb.models.base import model_class
-    from hmlm_sb.retrain import RunResult, crosstalk_edge_count, train_and_write
-    from hmlm_sb.store.base import TrainingRunRecord
+    from hmlm_sb.pipeline import RunResult, run_pipeline, run_records, write_run
+    from hmlm_sb.retrain import crosstalk_edge_count
 
     wanted = config.run_settings(kind)
-    fingerprint = network.fingerprint()
-    for row in store.training_runs(config.cell).itertuples():
-        if not (row.model_kind == kind and row.fingerprint == fingerprint and _same(row.config, wanted)
-                and row.checkpoint and Path(row.checkpoint).is_file()):
+    train = prepared[0].train
+    for run in run_records(store, config.cell):
+        if not (run.model_kind == kind and run.fingerprint == fingerprint and _same(run.config, wanted)
+                and run.checkpoint and Path(run.checkpoint).is_file()):
             continue
-        model = model_class(kind).load(row.checkpoint)
-        console.print(f"{kind}: reusing run {row.id} (same subgraph fingerprint and settings; "
-                      f"checkpoint {row.checkpoint})")
-        run = TrainingRunRecord(id=row.id, model_kind=kind, cell=row.cell, fingerprint=row.fingerprint,
-                                config=row.config, metrics=row.metrics, checkpoint=row.checkpoint,
-                                created_at=row.created_at, model_ids=list(row.model_ids))
-        if crosstalk_edge_count(store, row.id) == 0:
-            edges = crosstalk_edges(model_crosstalk(model, train.conditions), train.species, network,
-                                    threshold=Threshold(**wanted.threshold))
-            if edges:
-                store.write_crosstalk(run, edges)
-                console.print(f"{kind}: wrote {len(edges)} crosstalk edges of run {row.id}")
+        model = model_class(kind).load(run.checkpoint)
+        say.say(f"{kind}: reusing run {run.id} (same subgraph fingerprint and settings; checkpoint {run.checkpoint})")
+        if crosstalk_edge_count(store, run.id) == 0:
+            written = write_run(store, run, model, train, network, wanted.threshold)
+            if written:
+                say.say(f"{kind}: wrote {written} crosstalk edges of run {run.id}")
         elif kind == "hmlm":
-            console.print(f"{kind}: crosstalk of run {row.id} already in the graph")
+            say.say(f"{kind}: crosstalk of run {run.id} already in the graph")
         return RunResult(run=run, model=model, dataset=None, train=train, reused=True), True
-    result = train_and_write(store, network, cell=config.cell, settings=wanted, out_dir=out_dir / "runs",
-                             console=console)
+    result = run_pipeline(store, network, wanted, cell=config.cell, out_dir=out_dir / "runs", reporter=say,
+                          fingerprint=fingerprint, prepared=prepared)
     return result, False
 
 
 def _same(stored: dict, wanted: "RunSettings") -> bool:  # noqa: F821
     """Whether a recorded run was made with ``wanted`` (stored params hold every default)."""
-    from hmlm_sb.retrain import RunSettings
+    from hmlm_sb.pipeline import RunSettings
 
     made = RunSettings.from_config(stored, stored.get("model", ""))
     params_match = all(made.params.get(k) == v for k, v in wanted.params.items())
@@ -157,34 +153,24 @@ def _same(stored: dict, wanted: "RunSettings") -> bool:  # noqa: F821
                                                wanted.threshold, wanted.dataset)
 
 
-def _print_scores(console, scores: pd.DataFrame) -> None:
-    from rich.table import Table
-
-    table = Table(title="held-out points (not seen in training): Pearson r / MSE")
-    table.add_column("condition")
-    models = list(dict.fromkeys(scores["model"]))
-    for model in models:
-        table.add_column(f"{model} r", justify="right")
-        table.add_column(f"{model} MSE", justify="right")
+def _score_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """One row per condition, r and MSE columns per model."""
+    rows = []
     for condition in dict.fromkeys(scores["condition"]):
-        cells = []
-        for model in models:
-            row = scores[(scores["model"] == model) & (scores["condition"] == condition)].iloc[0]
-            cells += [f"{row.pearson_r:.3f}", f"{row.mse:.4f}"]
-        table.add_row(condition, *cells)
-    console.print(table)
+        row = {"condition": condition}
+        for model in dict.fromkeys(scores["model"]):
+            hit = scores[(scores["model"] == model) & (scores["condition"] == condition)].iloc[0]
+            row[f"{model} r"], row[f"{model} MSE"] = f"{hit.pearson_r:.3f}", f"{hit.mse:.4f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
-def _top_novel(store, config: DemoConfig, console) -> pd.DataFrame:
-    from rich.syntax import Syntax
-
-    from hmlm_sb.cli.common import print_frame
-    from hmlm_sb.crosstalk import crosstalk_table, crosstalk_query
+def _top_novel(store, config: DemoConfig, say: Reporter) -> pd.DataFrame:
+    from hmlm_sb.crosstalk import crosstalk_query, crosstalk_table
 
     cypher, params = crosstalk_query(condition=config.novel_condition, novel=True, top=config.top)
-    console.print(Syntax(cypher.replace(" WHERE", "\nWHERE").replace(" RETURN", "\nRETURN")
-                         .replace(" ORDER", "\nORDER"), "cypher", word_wrap=True))
-    console.print(f"parameters: {params}")
+    say.say(cypher.replace(" WHERE", "\nWHERE").replace(" RETURN", "\nRETURN").replace(" ORDER", "\nORDER"))
+    say.say(f"parameters: {params}")
     frame = crosstalk_table(store, condition=config.novel_condition, novel=True, top=config.top)
     shown = pd.DataFrame({
         "source": frame["source"].str.split("/", n=1).str[-1],  # local ids: the run and model are above
@@ -194,7 +180,7 @@ def _top_novel(store, config: DemoConfig, console) -> pd.DataFrame:
         "source name": frame["source_name"],
         "target name": frame["target_name"],
     })
-    print_frame(shown, "table", title=f"top novel crosstalk under {config.novel_condition} (not in the prior)")
+    say.table(shown, f"top novel crosstalk under {config.novel_condition} (not in the prior)")
     return frame
 
 

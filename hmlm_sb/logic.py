@@ -216,3 +216,29 @@ def rename(expr: Expr, mapping: Mapping[str, str]) -> Expr:
     if isinstance(expr, Or):
         return Or(tuple(rename(t, mapping) for t in expr.terms))
     return expr
+
+
+# ---- normal forms ---------------------------------------------------------------------------
+Conjunction = list[tuple[str, bool]]  # (species, negated): one AND of literals
+
+
+def dnf(expr: Expr, negated: bool = False) -> list[Conjunction]:
+    """Disjunctive normal form: a list of conjunctions of (species, negated) literals.
+
+    Negations are pushed to literals by De Morgan (exact for the product / probabilistic
+    sum algebra of Netflux); distributing AND over OR is an approximation there, unused
+    by Netflux sheets (their OR rules are already a disjunction of ANDs)."""
+    if isinstance(expr, Const):
+        return [[]] if expr.value != negated else []
+    if isinstance(expr, Literal):
+        return [[(expr.species, negated)]]
+    if isinstance(expr, Not):
+        return dnf(expr.term, not negated)
+    is_and = isinstance(expr, And) != negated  # De Morgan swaps AND and OR under NOT
+    parts = [dnf(t, negated) for t in expr.terms]
+    if not is_and:
+        return [conj for part in parts for conj in part]
+    out: list[Conjunction] = [[]]
+    for part in parts:
+        out = [a + b for a in out for b in part]
+    return out

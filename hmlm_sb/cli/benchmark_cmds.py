@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from hmlm_sb.cli.common import progress_bar
+from hmlm_sb.cli.network_source import network_options, resolve_network
 
 
 @click.command("benchmark")
@@ -16,23 +17,32 @@ from hmlm_sb.cli.common import progress_bar
               help="Folder for results.json, report.md and the figures.")
 @click.option("--models", default="", help="Comma-separated model names (default: every registered model).")
 @click.option("--seeds", type=int, default=None, help="Number of seeds (default 3, or 1 with --quick).")
-@click.option("--network", "network_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A Netflux .xlsx or SBML-qual network instead of the bundled Rogers 2022.")
+@network_options()
 @click.option("--no-literature", is_flag=True, help="Skip the literature validation task.")
 @click.option("--workers", type=int, default=2, show_default=True,
               help="Models fitted side by side in separate processes (1: in this process).")
+@click.option("--task", type=click.Choice(["synthetic", "real"]), default="synthetic", show_default=True,
+              help="real: leave one experiment out on MIDAS data (../shared/data/midas, or --midas/--pkn).")
+@click.option("--midas", "midas_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="--task real: your MIDAS table (with --pkn).")
+@click.option("--pkn", "pkn_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="--task real: the prior-knowledge network of --midas (SIF, SBML-qual, Netflux).")
+@click.option("--datasets", default="", help="--task real: comma-separated data sets of ../shared/data/midas "
+              "(default: all; ToyMMB with --quick).")
 @click.option("--designs", default="", metavar="LIST",
               help="Run the design benchmark instead: comma-separated standard,single,single+kd.")
 @click.option("--networks", "network_names", default="", metavar="LIST",
               help="Design benchmark networks: rogers,zeigler,kraeutler (../shared/data/netflux) or files "
-                   "(default: --network, else Rogers 2022).")
+                   "(default: the network options, else Rogers 2022).")
 @click.option("--generators", default="netflux", show_default=True, metavar="LIST",
               help="Design benchmark truth: netflux (the backbone's family) and/or mismatch.")
 @click.option("--points", type=click.IntRange(min=1), default=4, show_default=True,
               help="Design benchmark: observed points per condition.")
-def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network_file: str | None,
-              no_literature: bool, workers: int, designs: str = "", network_names: str = "",
-              generators: str = "netflux", points: int = 4) -> None:
+@click.pass_context
+def benchmark(ctx: click.Context, quick: bool, out_dir: str, models: str, seeds: int | None, source,
+              no_literature: bool, workers: int, task: str, midas_file: str | None, pkn_file: str | None,
+              datasets: str, designs: str = "", network_names: str = "", generators: str = "netflux",
+              points: int = 4) -> None:
     """Run baselines and the HMLM side by side; write results.json, report.md and PNGs."""
     import torch
 
@@ -54,15 +64,24 @@ def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network
     if seeds is not None and seeds < 1:
         raise InputError("--seeds must be at least 1", element="--seeds")
     if designs:
-        _design_benchmark(quick, Path(out_dir), chosen, seeds, network_file, workers, designs, network_names,
+        default = None if network_names else resolve_network(ctx, source)
+        _design_benchmark(quick, Path(out_dir), chosen, seeds, default, workers, designs, network_names,
                           generators, points)
+        return
+    if task == "real" or midas_file or pkn_file:
+        from hmlm_sb.cli.benchmark_real import run_real_task
+
+        names = [d.strip() for d in datasets.split(",") if d.strip()]
+        run_real_task(chosen, quick, out_dir, midas_file, pkn_file, names)
         return
     config = BenchmarkConfig.quick(chosen) if quick else BenchmarkConfig(models=chosen)
     if seeds is not None:
+        if seeds < 1:
+            raise InputError("--seeds must be at least 1", element="--seeds")
         config.seeds = seeds
     config.literature = not no_literature
     config.workers = max(1, workers)
-    network = _load_network(network_file)
+    network = resolve_network(ctx, source)
     total = _count_fits(config, len(set(["interp"] + chosen)))
     start = time.perf_counter()
     with progress_bar() as bar:
@@ -81,20 +100,6 @@ def benchmark(quick: bool, out_dir: str, models: str, seeds: int | None, network
     click.echo(f"wrote {out / 'results.json'} and {report} ({len(records)} records, {meta['seconds']:.0f} s)")
 
 
-def _load_network(path: str | None):
-    if path is None:
-        from hmlm_sb.resources import reference_network
-
-        return reference_network()
-    if path.lower().endswith((".xlsx", ".xls")):
-        from hmlm_sb.io.netflux import read_netflux
-
-        return read_netflux(path)
-    from hmlm_sb.io.sbml_qual import read_sbml_qual
-
-    return read_sbml_qual(path)
-
-
 def _count_fits(config, n_models: int) -> int:
     loco = len(config.loco_conditions) if config.loco_conditions else 4
     return config.seeds * n_models * (len(config.settings) + loco + len(config.paper_settings))
@@ -104,7 +109,7 @@ def _split(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _design_benchmark(quick: bool, out: Path, chosen: list[str], seeds: int | None, network_file: str | None,
+def _design_benchmark(quick: bool, out: Path, chosen: list[str], seeds: int | None, default_network,
                       workers: int, designs: str, network_names: str, generators: str, points: int) -> None:
     from hmlm_sb.benchmark.data import network_path
     from hmlm_sb.benchmark.designs import DesignConfig, run_design_benchmark, tuning_budget
@@ -119,11 +124,14 @@ def _design_benchmark(quick: bool, out: Path, chosen: list[str], seeds: int | No
         if bad or not value:
             raise InputError(f"unknown {option[2:-1]} {', '.join(bad) or '(none)'}; known: {', '.join(known)}",
                              element=option)
-    names = _split(network_names) or [network_file or ""]
+    from hmlm_sb.io import read_network
+
     networks = {}
-    for name in names:
-        path = str(network_path(name)) if name else None
-        networks[Path(path).stem if path else "Rogers2022"] = _load_network(path)
+    for name in _split(network_names):
+        path = network_path(name)
+        networks[path.stem] = read_network(path)
+    if not networks:
+        networks[default_network.models[0].id if default_network.models else "network"] = default_network
     notes = [] if "ude-mlp" in MODEL_REGISTRY else ["ude-mlp is not registered in this build: skipped."]
     config = DesignConfig(networks=networks, models=chosen, designs=tuple(wanted), generators=tuple(kinds),
                           seeds=tuple(range(seeds or (1 if quick else 3))), points=points,

@@ -68,6 +68,7 @@ def retrain(ctx: click.Context, cell: str | None, model_kind: str | None, force:
     from pathlib import Path
 
     from hmlm_sb.cli.common import db_url
+    from hmlm_sb.cli.reporting import ConsoleReporter
     from hmlm_sb.errors import HmlmError, StoreError
     from hmlm_sb.retrain import latest_runs, retrain_cell
     from hmlm_sb.store import is_neo4j_url
@@ -85,5 +86,5 @@ def retrain(ctx: click.Context, cell: str | None, model_kind: str | None, force:
                             f"nothing to retrain on: import the models again{f' with --cell {target}' if target else ''}, "
                             "then run `hmlm retrain`")
         outcome = retrain_cell(store, cell=cell, model_kind=model_kind, force=force, keep_history=keep_history,
-                               out_dir=out_dir, console=console)
+                               out_dir=out_dir, reporter=ConsoleReporter(console))
     click.echo(outcome.describe())

@@ -20,12 +20,13 @@ def demo(ctx: click.Context, db: str | None, out_dir: str, tiny: bool) -> None:
     from rich.console import Console
 
     from hmlm_sb.cli.common import db_url
+    from hmlm_sb.cli.reporting import ConsoleReporter
     from hmlm_sb.demo import DemoConfig, run_demo
 
     console = Console()
     start = time.perf_counter()
     config = DemoConfig.tiny() if tiny else DemoConfig()
-    result = run_demo(db or db_url(ctx), out_dir, config, console=console)
+    result = run_demo(db or db_url(ctx), out_dir, config, reporter=ConsoleReporter(console))
     reused = [kind for kind, flag in result.reused.items() if flag]
     console.rule("[bold]done")
     if reused:

@@ -98,3 +98,23 @@ def sif(ctx: click.Context, out: Path, model: str | None, cell: str | None) -> N
     network = _load(ctx, model, cell)
     write_sif(network, out)
     _report(out, network)
+
+
+@export.command("midas")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--cell", default=None, help="The experiments of this cell (default: every stored experiment).")
+@click.option("--dataset", default=None, help="Only this data set (an imported file's id).")
+@click.pass_context
+def midas(ctx: click.Context, out: Path, cell: str | None, dataset: str | None) -> None:
+    """Stored experiments as a MIDAS table (names as imported; reads back unchanged)."""
+    from hmlm_sb.errors import InputError
+    from hmlm_sb.io.experiments import ExperimentSet
+    from hmlm_sb.io.midas import write_midas
+
+    with open_store_from(ctx, read_only=True) as store:
+        stored = store.load_experiments(cell=cell, dataset=dataset)
+    if not stored:
+        raise InputError("no experiments in the selection", element=f"cell {cell}" if cell else "store")
+    data = ExperimentSet(id=dataset or "experiments", experiments=[s.experiment for s in stored])
+    write_midas(data, out)
+    click.echo(f"wrote {out}: {len(stored)} experiments, {data.n_measurements} measurements")

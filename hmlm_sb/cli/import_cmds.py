@@ -12,7 +12,7 @@ import click
 from hmlm_sb.cli.common import open_store_from, print_frame, progress_bar, require_existing_store
 from hmlm_sb.errors import HmlmError, InputError, shorten
 
-FORMAT_CHOICES = ("auto", "sbml", "sbml-qual", "netflux", "sif")
+FORMAT_CHOICES = ("auto", "sbml", "sbml-qual", "netflux", "sif", "midas", "tidy")
 IMPORT_SUFFIXES = (".xml", ".sbml", ".xlsx", ".xlsm", ".sif", ".tsv")
 TEMPLATE_FIELDS = ("stem", "name", "parent", "n")
 WARNINGS_SHOWN = 3
@@ -34,10 +34,19 @@ WARNINGS_SHOWN = 3
 @click.option("--strict", is_flag=True, help="Refuse SBML files libsbml reports any error for.")
 @click.option("--fail-fast", is_flag=True, help="With several files, stop at the first refused file "
                                                 "(default: report it and go on).")
+@click.option("--allow-empty", is_flag=True, help="Import a SIF file that yields no reaction (warns).")
+@click.option("--map", "name_map", type=click.Path(path_type=Path), default=None,
+              help="Data files: CSV/TSV of file name,species id renaming readouts and treatments.")
+@click.option("--normalise", type=click.Choice(["none", "time", "minmax"]), default="none", show_default=True,
+              help="Data files: scale raw values to 0..1 (time: CellNOpt's normaliseCNOlist; minmax: per readout).")
+@click.option("--normalise-param", "normalise_params", multiple=True, metavar="NAME=VALUE",
+              help="--normalise time parameters: ec50_data, hill, ec50_noise, detection, saturation, "
+                   "change_threshold.")
 @click.pass_context
 def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | None, cell_type: str,
             organism: str | None, pathways_file: Path | None, model_id: str | None, replace: bool,
-            strict: bool, fail_fast: bool) -> None:
+            strict: bool, fail_fast: bool, allow_empty: bool, name_map: Path | None, normalise: str,
+            normalise_params: tuple[str, ...]) -> None:
     """Import FILE... (files, folders or glob patterns) into the store.
 
     Each file is read, checked and written in its own transaction: a refused file
@@ -45,21 +54,41 @@ def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | N
     the others go on (--fail-fast stops instead); the last line sums up what was
     imported, replaced, unchanged and refused, and the exit code is 2 if any file was
     refused. Importing the same file twice changes nothing.
+
+    Measurements (MIDAS, tidy CSV; docs/experiments.md) go in after the networks, onto
+    the --cell's network (or the store's only model); they are all read and checked
+    before any of them is written.
     """
     from rich.console import Console
 
+    from hmlm_sb.cli.import_data import is_data_file, map_data_files, read_data_files, save_data_files
+
     paths = expand_inputs(files)
-    ids = model_id_template(model_id, len(paths))
+    data_paths = [p for p in paths if is_data_file(p, fmt)]
+    paths = [p for p in paths if p not in data_paths]
+    data_sets = read_data_files(data_paths, fmt, name_map, normalise, normalise_params)
     console = Console(stderr=True)
     options = {"fmt": fmt, "cell": cell, "cell_type": cell_type, "organism": organism,
-               "pathways_file": pathways_file, "replace": replace, "strict": strict}
+               "pathways_file": pathways_file, "replace": replace, "strict": strict, "allow_empty": allow_empty}
+    refused = _import_networks(ctx, paths, model_id, options, fail_fast, console) if paths else False
+    if data_sets:
+        with open_store_from(ctx) as store:
+            save_data_files(store, map_data_files(store, data_sets, [], cell), cell, replace=replace)
+    if refused:
+        raise SystemExit(2)
+
+
+def _import_networks(ctx: click.Context, paths: list[Path], model_id: str | None, options: dict,
+                     fail_fast: bool, console) -> bool:
+    """The network files, each in its own transaction; True when one was refused."""
+    ids = model_id_template(model_id, len(paths))
     if len(paths) == 1:  # read and checked before the store is even opened
         with console.status(f"reading {paths[0].name}"):
             network, read_s = _read_one(paths[0], ids(paths[0], 1), **options)
         with open_store_from(ctx) as store, console.status(f"saving {network.model.id}"):
             line, _ = _save_one(store, paths[0], network, read_s, {}, **options)
         click.echo(line)
-        return
+        return False
     tally = ImportTally()
     seen: dict[str, tuple[Path, str]] = {}
     # lines to a redirected stdout stay there; on a terminal rich prints them above the bar
@@ -84,8 +113,7 @@ def import_(ctx: click.Context, files: tuple[Path, ...], fmt: str, cell: str | N
             click.echo(tally.summary(len(paths), interrupted=True))
             raise
     click.echo(tally.summary(len(paths)))
-    if tally.refused_files:
-        raise SystemExit(2)
+    return bool(tally.refused_files)
 
 
 class ImportTally:
@@ -113,12 +141,13 @@ class ImportTally:
 
 
 def _read_one(path: Path, model_id: str | None, *, fmt: str, organism: str | None, pathways_file: Path | None,
-              strict: bool, **_: object) -> tuple["Network", float]:  # noqa: F821
+              strict: bool, allow_empty: bool = False, **_: object) -> tuple["Network", float]:  # noqa: F821
     """The file's network, checked, and the seconds it took; warnings printed."""
     from hmlm_sb.io import read_network
 
     started = time.perf_counter()
-    network = read_network(path, fmt, strict=strict, pathways=pathways_file, organism=organism, model_id=model_id)
+    network = read_network(path, fmt, strict=strict, pathways=pathways_file, organism=organism, model_id=model_id,
+                           allow_empty=allow_empty)
     _print_warnings(path, network.warnings)
     return network, time.perf_counter() - started
 

@@ -12,9 +12,10 @@ COMMANDS = {
     # name: ("module:attr", one-line help)
     "info": ("hmlm_sb.cli.store_cmds:info", "Store, schema version and counts per label and type."),
     "query": ("hmlm_sb.cli.store_cmds:query", "Run a Cypher query (read-only unless --write)."),
-    "import": ("hmlm_sb.cli.import_cmds:import_", "Import SBML, SBML-qual, Netflux .xlsx or SIF into the store."),
+    "import": ("hmlm_sb.cli.import_cmds:import_", "Import networks (SBML, qual, Netflux, SIF) or measurements (MIDAS, CSV)."),
     "models": ("hmlm_sb.cli.import_cmds:models", "List or remove imported models."),
-    "export": ("hmlm_sb.cli.export_cmds:export", "Export a model or cell as SBML, SBML-qual, SIF or PyG tensors."),
+    "experiments": ("hmlm_sb.cli.import_data:experiments", "List or remove imported experiments (MIDAS, CSV)."),
+    "export": ("hmlm_sb.cli.export_cmds:export", "Export a model or cell (SBML, SBML-qual, SIF, PyG) or its experiments (MIDAS)."),
     "simulate": ("hmlm_sb.cli.sim_cmds:simulate", "Simulate the logic-based ODE under a condition."),
     "dataset": ("hmlm_sb.cli.sim_cmds:dataset", "Make ground-truth datasets for training and benchmarks."),
     "validate": ("hmlm_sb.cli.sim_cmds:validate", "Score predictions against published experiments."),

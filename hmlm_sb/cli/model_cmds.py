@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from hmlm_sb.cli.common import open_store_from, progress_bar
+from hmlm_sb.cli.common import open_store_from
+from hmlm_sb.cli.network_source import network_options, resolve_network
 from hmlm_sb.errors import InputError
 
 
@@ -37,21 +38,32 @@ def _parse_params(items: tuple[str, ...]) -> dict:
               help="Folder for the run's checkpoint.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Model hyper-parameter (JSON value).")
 @click.option("--no-record", is_flag=True, help="Do not record a TrainingRun in the store.")
+@click.option("--experiments", "experiments", multiple=True, metavar="all|ID[,ID...]",
+              help="Train on the cell's stored measurements (imported MIDAS / tidy CSV) instead of a dataset.")
+@network_options(store_model=False, cell=False)
 @click.pass_context
 def train(ctx: click.Context, model_name: str, cell: str | None, dataset: Path | None, timepoints: int,
-          seed: int, out_dir: Path, params: tuple[str, ...], no_record: bool) -> None:
+          seed: int, out_dir: Path, params: tuple[str, ...], no_record: bool, experiments: tuple[str, ...],
+          source) -> None:
     """Train the HMLM or a baseline; save a checkpoint and record a TrainingRun."""
     from hmlm_sb.models.base import MODEL_REGISTRY
-    from hmlm_sb.models.training import progress_printer, train_run
+    from hmlm_sb.cli.reporting import ConsoleReporter
+    from hmlm_sb.pipeline import train_run
 
     if model_name not in MODEL_REGISTRY:
         raise InputError(f"unknown model {model_name!r}; known: {', '.join(MODEL_REGISTRY)}", element="--model")
     if timepoints < 0:
         raise InputError("--timepoints must be 0 or more", element="--timepoints")
-    with open_store_from(ctx) as store, progress_bar() as bar:
-        _, update = progress_printer(bar, f"training {model_name}")
-        run, _ = train_run(store, cell, model_name, dataset, timepoints, seed, out_dir,
-                           params=_parse_params(params), progress=update, record=not no_record)
+    from hmlm_sb.store.experiments import parse_selection
+
+    selection = parse_selection(experiments or None)
+    if selection is not None and dataset is not None:
+        raise InputError("give --dataset or --experiments, not both", element="--experiments")
+    network = None if not (source.network or source.pathways) else resolve_network(ctx, source)
+    with open_store_from(ctx) as store:
+        run, _ = train_run(store, cell, model_name, dataset, timepoints, seed, out_dir, network=network,
+                           params=_parse_params(params), progress_reporter=ConsoleReporter(),
+                           record=not no_record, experiments=selection)
     click.echo(f"run {run.id}")
     click.echo(f"checkpoint {run.checkpoint}")
     for key in ("fit_seconds", "train_mse", "truth_mse", "epochs", "best_epoch"):
@@ -82,18 +94,22 @@ def _parse_times(text: str | None, default: list[float]) -> list[float]:
               help="Condition name (training or bundled); repeat for several.")
 @click.option("--set", "assignments", multiple=True, metavar="INPUT=WEIGHT",
               help="Input weights over the published ones (makes a new condition named by --condition).")
+@click.option("--inhibit", "inhibit", multiple=True, metavar="SPECIES=F",
+              help="Inhibit a species in every --condition: the rules read F x its state (0 = complete).")
+@click.option("--knockdown", "knockdown", multiple=True, metavar="SPECIES=F",
+              help="Knock a species down in every --condition: ymax times F (0 = knockout).")
 @click.option("--times", default=None, help="'t1,t2,...' or 'start:stop:count'; default the training grid.")
 @click.option("--out", "out_csv", type=click.Path(path_type=Path), required=True, help="CSV: condition,time,species,value.")
 @click.option("--plot", "plot_png", type=click.Path(path_type=Path), default=None, help="PNG of the predicted trajectories.")
 @click.option("--species", "species", multiple=True, help="Species to plot (default: the 8 that move most).")
 @click.pass_context
 def predict(ctx: click.Context, run: str, conditions: tuple[str, ...], assignments: tuple[str, ...],
-            times: str | None, out_csv: Path, plot_png: Path | None, species: tuple[str, ...]) -> None:
+            inhibit: tuple[str, ...], knockdown: tuple[str, ...], times: str | None, out_csv: Path, plot_png: Path | None, species: tuple[str, ...]) -> None:
     """Predict trajectories with a trained run."""
     import numpy as np
     import pandas as pd
 
-    from hmlm_sb.models.training import open_run
+    from hmlm_sb.models.training import open_run, saved_inhibit
     from hmlm_sb.sim.conditions import parse_assignments
 
     store_ctx = open_store_from(ctx, read_only=True) if not Path(run).exists() else None
@@ -106,9 +122,22 @@ def predict(ctx: click.Context, run: str, conditions: tuple[str, ...], assignmen
     grid = np.array(_parse_times(times, saved.conditions["times"]), dtype=float)
     rows = [saved.condition(name, weights) for name in conditions]
     model = saved.model()
-    pred = model.predict(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), grid,
-                         conditions=list(conditions) if weights is None else None)
     names = list(saved.conditions["species"])
+    factors = {}
+    stored_inhibit = saved_inhibit(saved, list(conditions)) if weights is None else None
+    if stored_inhibit is not None:
+        factors["inhibit"] = stored_inhibit  # a stored experiment's inhibitors
+    for option, items in (("inhibit", inhibit), ("knockdown", knockdown)):
+        table = factors.get(option, np.ones((len(rows), len(names))))
+        for sid, value in parse_assignments(items, f"--{option}", "SPECIES=F").items():
+            if sid not in names:
+                raise InputError(f"{sid!r} is not a species of the trained network", element=f"--{option}")
+            table[:, names.index(sid)] = value
+        if items:
+            factors[option] = table
+    perturbed = bool(inhibit or knockdown)
+    pred = model.predict(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), grid,
+                         conditions=list(conditions) if weights is None and not perturbed else None, **factors)
     c, t, s = pred.shape
     frame = pd.DataFrame({
         "condition": np.repeat(np.array(conditions, dtype=object), t * s),

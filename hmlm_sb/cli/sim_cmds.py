@@ -6,30 +6,11 @@ from pathlib import Path
 
 import click
 
-NETWORK_HELP = "Network: 'bundled' (Rogers 2022), a Netflux .xlsx, or an SBML-qual file."
+from hmlm_sb.cli.network_source import network_options, resolve_network
 
 
-def load_network(spec: str):
-    """The bundled network, a Netflux workbook or an SBML-qual file."""
-    from hmlm_sb.errors import InputError
-
-    if spec == "bundled":
-        from hmlm_sb.resources import reference_network
-
-        return reference_network()
-    path = Path(spec)
-    if not path.is_file():
-        raise InputError("network file not found (or use 'bundled')", file=spec)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from hmlm_sb.io.netflux import read_netflux
-
-        return read_netflux(path)
-    from hmlm_sb.io.sbml_qual import read_sbml_qual
-
-    return read_sbml_qual(path)
-
-
-def _condition(name: str, conditions_file: str | None, assignments: tuple[str, ...]):
+def _condition(name: str, conditions_file: str | None, assignments: tuple[str, ...],
+               inhibit: tuple[str, ...] = (), knockdown: tuple[str, ...] = ()):
     from hmlm_sb.errors import InputError
     from hmlm_sb.sim.conditions import parse_assignments, load_conditions
 
@@ -37,8 +18,12 @@ def _condition(name: str, conditions_file: str | None, assignments: tuple[str, .
     if name not in named:
         raise InputError(f"unknown condition {name!r} (known: {', '.join(named)})")
     extra = parse_assignments(assignments)
-    return named[name].with_weights(extra, name if not extra else f"{name}+" + ",".join(
-        f"{k}={v:g}" for k, v in extra.items()))
+    inhibited = parse_assignments(inhibit, "--inhibit", "SPECIES=F")
+    knocked = parse_assignments(knockdown, "--knockdown", "SPECIES=F")
+    changes = [f"{k}={v:g}" for k, v in extra.items()] + [f"{k}i={v:g}" for k, v in inhibited.items()] \
+        + [f"{k}kd={v:g}" for k, v in knocked.items()]
+    label = name if not changes else f"{name}+" + ",".join(changes)
+    return named[name].with_weights(extra, label).with_perturbations(inhibited, knocked, label)
 
 
 @click.command()
@@ -46,16 +31,21 @@ def _condition(name: str, conditions_file: str | None, assignments: tuple[str, .
               help="Named condition (repeatable): control, TGFB, strain, combined, or from --conditions.")
 @click.option("--set", "assignments", multiple=True, metavar="INPUT=W",
               help="Set an input weight on top of the condition (repeatable), e.g. --set TGFB=0.9.")
+@click.option("--inhibit", "inhibit", multiple=True, metavar="SPECIES=F",
+              help="Inhibit a species: the rules read F x its state (0 = complete; repeatable).")
+@click.option("--knockdown", "knockdown", multiple=True, metavar="SPECIES=F",
+              help="Knock a species down: ymax times F (0 = knockout; repeatable).")
 @click.option("--conditions", "conditions_file", type=click.Path(dir_okay=False),
               help="TOML file with more [conditions.NAME] tables.")
-@click.option("--network", default="bundled", show_default=True, help=NETWORK_HELP)
+@network_options()
 @click.option("--t-end", type=float, default=80.0, show_default=True, help="End time (model time units).")
 @click.option("--points", type=int, default=101, show_default=True, help="Output time points.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Tidy CSV: condition,time,species,value.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="PNG of the trajectories of --species.")
 @click.option("--species", "species_list", default="", help="Comma-separated species to plot "
               "(default: the ECM outputs proCI, proCIII, fibronectin, aSMA, periostin, CTGF if present).")
-def simulate(condition_names, assignments, conditions_file, network, t_end, points, out, plot, species_list):
+@click.pass_context
+def simulate(ctx, condition_names, assignments, inhibit, knockdown, conditions_file, source, t_end, points, out, plot, species_list):
     """Simulate the logic-based ODE from the network's y0 under named conditions (no noise)."""
     import numpy as np
 
@@ -64,8 +54,8 @@ def simulate(condition_names, assignments, conditions_file, network, t_end, poin
 
     if t_end <= 0 or points < 2:
         raise InputError("--t-end must be positive and --points at least 2")
-    net = load_network(network)
-    conditions = [_condition(n, conditions_file, assignments) for n in condition_names]
+    net = resolve_network(ctx, source)
+    conditions = [_condition(n, conditions_file, assignments, inhibit, knockdown) for n in condition_names]
     traj = simulate_conditions(net, conditions, np.linspace(0.0, t_end, points))
     frame = traj.to_frame()[["condition", "time", "species", "value"]]
     if out:
@@ -92,7 +82,7 @@ def dataset():
 
 
 @dataset.command("make")
-@click.option("--network", default="bundled", show_default=True, help=NETWORK_HELP)
+@network_options()
 @click.option("--out", "out_dir", default="datasets/rogers2022", show_default=True, type=click.Path(file_okay=False))
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--hidden-fraction", type=float, default=0.2, show_default=True,
@@ -107,7 +97,8 @@ def dataset():
 @click.option("--replicates", type=int, default=1, show_default=True)
 @click.option("--points", type=int, default=100, show_default=True, help="Time points of the dense grid.")
 @click.option("--t-end", type=float, default=None, help="End time (default: settling time of the truth).")
-def make(network, out_dir, seed, hidden_fraction, noise, protocol, condition_names, conditions_file,
+@click.pass_context
+def make(ctx, source, out_dir, seed, hidden_fraction, noise, protocol, condition_names, conditions_file,
          single_inputs, knockdowns, replicates, points, t_end):
     """Simulate perturbed truth, hide edges from the prior, add noise; write tidy tables."""
     from hmlm_sb.sim.conditions import STANDARD_CONDITIONS, load_conditions
@@ -116,7 +107,7 @@ def make(network, out_dir, seed, hidden_fraction, noise, protocol, condition_nam
     spec = DatasetSpec(seed=seed, hidden_fraction=hidden_fraction, noise_sd=noise, protocol=protocol,
                        n_times=points, t_end=t_end, conditions=list(condition_names or STANDARD_CONDITIONS),
                        single_inputs=single_inputs, knockdowns=list(knockdowns), replicates=replicates)
-    data = make_dataset(load_network(network), spec, load_conditions(conditions_file))
+    data = make_dataset(resolve_network(ctx, source), spec, load_conditions(conditions_file))
     folder = data.save(out_dir)
     click.echo(f"wrote {folder}: {len(data.truth.conditions)} conditions, {len(data.truth.times)} times "
                f"(0..{data.truth.times[-1]:g}), {len(data.truth.species)} species, "
@@ -130,14 +121,15 @@ def validate():
 
 @validate.command("literature")
 @click.argument("table", type=click.Path(dir_okay=False))
-@click.option("--network", default="bundled", show_default=True, help=NETWORK_HELP)
+@network_options()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--threshold", type=float, default=0.05, show_default=True,
               help="|activity change| above which a change is an Increase / Decrease.")
 @click.option("--stimulus", type=float, default=0.8, show_default=True, help="Weight of the stimulated input.")
 @click.option("--baseline", "baseline", multiple=True, metavar="INPUT=W",
               help="Baseline input weight overrides (default: the network's own weights).")
-def literature(table, network, fmt, threshold, stimulus, baseline):
+@click.pass_context
+def literature(ctx, table, source, fmt, threshold, stimulus, baseline):
     """Stimulate each experiment's input; compare the output's change with the measurement."""
     from hmlm_sb.cli.common import print_frame
     from hmlm_sb.errors import InputError
@@ -148,7 +140,7 @@ def literature(table, network, fmt, threshold, stimulus, baseline):
         raise InputError("--threshold and --stimulus must be non-negative")
     protocol = LiteratureProtocol(stimulus_weight=stimulus, threshold=threshold,
                                   baseline_weights=parse_assignments(baseline))
-    score = validate_network(load_network(network), table, protocol)
+    score = validate_network(resolve_network(ctx, source), table, protocol)
     if fmt == "json":
         click.echo(json.dumps(score.to_json(), indent=2))
         return

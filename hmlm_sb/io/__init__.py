@@ -41,12 +41,13 @@ def detect_format(path: str | Path) -> str:
 
 def read_network(path: str | Path, format: str = "auto", *, strict: bool = False,
                  pathways: str | Path | None = None, organism: str | None = None,
-                 model_id: str | None = None) -> Network:
+                 model_id: str | None = None, allow_empty: bool = False) -> Network:
     """Read one file into a single-model Network.
 
     ``strict`` refuses files libsbml reports any error for (SBML only). ``pathways``
     names a species,pathway mapping file whose pathways are added. ``organism``
-    overrides the organism found in the file (``hasTaxon``).
+    overrides the organism found in the file (``hasTaxon``). ``allow_empty`` accepts a SIF
+    file that yields no reaction (with a warning) instead of refusing it.
     """
     path = Path(path)
     if format not in FORMATS:
@@ -59,7 +60,7 @@ def read_network(path: str | Path, format: str = "auto", *, strict: bool = False
 
         check_id(model_id, "--model-id", file=str(path))
     try:
-        network = _read(path, fmt, strict=strict, model_id=model_id, organism=organism)
+        network = _read(path, fmt, strict=strict, model_id=model_id, organism=organism, allow_empty=allow_empty)
         if pathways:
             from hmlm_sb.io.pathways import apply_pathway_mapping
 
@@ -79,7 +80,8 @@ def read_network(path: str | Path, format: str = "auto", *, strict: bool = False
     return network
 
 
-def _read(path: Path, fmt: str, *, strict: bool, model_id: str | None, organism: str | None) -> Network:
+def _read(path: Path, fmt: str, *, strict: bool, model_id: str | None, organism: str | None,
+          allow_empty: bool = False) -> Network:
     """The file's network (the SBML readers check references themselves)."""
     if fmt in ("sbml", "sbml-qual"):
         from hmlm_sb.io.sbml import read_sbml
@@ -94,7 +96,7 @@ def _read(path: Path, fmt: str, *, strict: bool, model_id: str | None, organism:
         return read_netflux(path, model_id=model_id)
     from hmlm_sb.io.sif import read_sif
 
-    return read_sif(path, model_id=model_id)
+    return read_sif(path, model_id=model_id, allow_empty=allow_empty)
 
 
 def _check(network: Network, path: Path) -> None:

@@ -7,20 +7,28 @@ parameters ``w_<row>``, ``n_<row>``, ``EC50_<row>``, every species ``tau_<id>`` 
 ``ymax_<id>``. Input weights are the ``w_`` parameters of the input reactions, so a
 condition is set by changing them (``rr["w_i2"] = 0.7`` in libRoadRunner).
 
-The Hill function is written as published: ``beta * x^n / (beta - 1 + x^n)`` with
-``beta = (EC50^n - 1) / (2 EC50^n - 1)``, i.e. K^n = beta - 1 used directly.
+The Hill function is the published ``beta * x^n / (beta - 1 + x^n)`` with
+``beta = (EC50^n - 1) / (2 EC50^n - 1)``, multiplied through by ``2 EC50^n - 1`` as the
+simulator does (finite where beta is not), and ``x`` is clamped at 0 first as in the
+simulator: a solver's trial state can be slightly negative, and ``x^n`` of a negative
+``x`` is NaN for non-integer ``n`` (CVODE then fails on about a third of random
+parameter sets). The clamp is ``(x + abs(x)) / 2``: libRoadRunner stalls on the same
+clamp written as a ``piecewise``.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import numpy as np
+
 from hmlm_sb.errors import InputError
 from hmlm_sb.network import Network
-from hmlm_sb.sim.netflux_ode import CompiledNetwork, compile_network
+from hmlm_sb.sim.netflux_ode import CompiledNetwork, OdeParams, compile_network
 
-_HILL = ("lambda(x, n, EC50, ((EC50^n - 1) / (2 * EC50^n - 1)) * x^n / "
-         "(((EC50^n - 1) / (2 * EC50^n - 1)) - 1 + x^n))")
+_CLAMPED = "((x + abs(x)) / 2)"  # max(x, 0)
+_HILL = (f"lambda(x, n, EC50, (1 - EC50^n) * {_CLAMPED}^n / "
+         f"(EC50^n + (1 - 2 * EC50^n) * {_CLAMPED}^n))")
 
 
 def sbml_id(text: str, prefix: str = "") -> str:
@@ -112,3 +120,36 @@ def _rate_formula(compiled: CompiledNetwork, s: int, ids: dict[str, str], row_id
     else:
         production = "0"
     return f"(({production}) * ymax_{sid} - {sid}) / tau_{sid}"
+
+
+def roadrunner_parameters(rr, compiled: CompiledNetwork, ids: dict[str, str], params: OdeParams) -> np.ndarray:
+    """(B, G) values of a libRoadRunner model's global parameters (``getGlobalParameterIds``
+    order) for each parameter set of ``params``; ``ids`` as returned by :func:`write_sbml_ode`.
+    Inhibitions are not part of the export and must be all ones."""
+    if not np.all(params.inhibit == 1.0):
+        raise InputError("the SBML export has no inhibitions (inhibit must be all ones)")
+    index = {name: k for k, name in enumerate(rr.model.getGlobalParameterIds())}
+    out = np.tile(np.asarray(rr.model.getGlobalParameterValues(), dtype=float), (params.batch, 1))
+    for key, prefix in (("weight", "w_"), ("n", "n_"), ("ec50", "EC50_")):
+        out[:, [index[prefix + sbml_id(r)] for r in compiled.reactions]] = getattr(params, key)
+    for key, prefix in (("tau", "tau_"), ("ymax", "ymax_")):
+        out[:, [index[prefix + ids[s]] for s in compiled.species]] = getattr(params, key)
+    return out
+
+
+def simulate_roadrunner(rr, compiled: CompiledNetwork, ids: dict[str, str], params: OdeParams,
+                        t_end: float, points: int) -> tuple[np.ndarray, int]:
+    """(values (B, T, S) over ``points`` times 0..t_end from the exported y0, failures): one
+    libRoadRunner run per parameter set; a set whose solver fails is a NaN row and a failure."""
+    vectors = roadrunner_parameters(rr, compiled, ids, params)
+    rr.timeCourseSelections = ["time"] + [ids[s] for s in compiled.species]
+    out = np.full((params.batch, points, len(compiled.species)), np.nan)
+    failures = 0
+    for b in range(params.batch):
+        rr.resetAll()
+        rr.model.setGlobalParameterValues(vectors[b])
+        try:
+            out[b] = np.asarray(rr.simulate(0.0, t_end, points))[:, 1:]
+        except RuntimeError:
+            failures += 1
+    return out, failures

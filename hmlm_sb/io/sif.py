@@ -14,6 +14,13 @@ attributes file beside the SIF (``<stem>_nodeAttributes.txt`` or ``<stem>.noa``)
 ``rcnN`` when there is none, are AND gates: the nodes pointing at one are its sources (with
 the edge's sign), the nodes it points at its products, and it becomes one Reaction with
 the rule ``A & !B``. Direct signed edges become one-source reactions (``A`` or ``!A``).
+
+CellNOpt AND gates: nodes named ``andN`` (CellNOptR, caspo and corneto write them so:
+sources point at the node, the node points at the target) are AND gates the same way,
+whether or not a node attributes file is present (unless it gives them another type).
+
+A file that yields no reaction is refused (``allow_empty=True`` warns instead); a MIDAS
+data table (``TR:``/``DA:``/``DV:`` header) is refused with a line saying so.
 """
 from __future__ import annotations
 
@@ -36,6 +43,8 @@ UNDIRECTED = {"in-complex-with", "interacts-with", "neighbor-of", "reacts-with",
               "interacts", "associates"}
 CONNECTOR = "connector"
 _RCN = re.compile(r"^rcn\d+$")
+_AND_GATE = re.compile(r"^and\d+$", re.IGNORECASE)
+_MIDAS_HEADER = re.compile(r"^\s*(TR|DA|DV|ID):", re.IGNORECASE)
 
 
 def relation_sign(relation: str) -> int | None:
@@ -63,11 +72,12 @@ class _Edge:
         return f"e{self.line}" if self.index == 0 else f"e{self.line}_{self.index + 1}"
 
 
-def read_sif(path: str | Path, *, model_id: str | None = None) -> Network:
+def read_sif(path: str | Path, *, model_id: str | None = None, allow_empty: bool = False) -> Network:
     path = Path(path)
     if not path.is_file():
         raise InputError("no such file", file=str(path))
     data = path.read_bytes()
+    _refuse_midas(data, path)
     edges, lone = _parse_lines(data, path)
     attributes = read_node_attributes(path)
     net = Network()
@@ -85,7 +95,20 @@ def read_sif(path: str | Path, *, model_id: str | None = None) -> Network:
             net.reactions[edge.reaction_id] = _edge_reaction(edge.reaction_id, edge, mid)
     if not net.species:
         raise InputError("no interactions found", file=str(path))
+    if not net.reactions:
+        if not allow_empty:
+            raise InputError(f"no reactions found ({len(net.species)} lone nodes): not a SIF network? "
+                             "(--allow-empty imports it anyway)", file=str(path))
+        net.warnings.append(f"{path.name}: no reactions, {len(net.species)} lone nodes")
     return net
+
+
+def _refuse_midas(data: bytes, path: Path) -> None:
+    first = data[:4096].decode("utf-8-sig", errors="replace").lstrip().split("\n", 1)[0]
+    fields = [f.strip() for f in first.split(",")]
+    if len(fields) > 1 and any(_MIDAS_HEADER.match(f) for f in fields):
+        raise InputError("this is a MIDAS data table (TR:/DA:/DV: columns), not a SIF network: "
+                         "import it as data (hmlm import FILE --format midas)", file=str(path))
 
 
 def _parse_lines(data: bytes, path: Path) -> tuple[list[_Edge], list[str]]:
@@ -129,8 +152,9 @@ def read_node_attributes(sif_path: Path) -> dict[str, str]:
 def _connectors(nodes: list[str], attributes: dict[str, str], edges: list[_Edge]) -> set[str]:
     if attributes:
         marked = {n for n, v in attributes.items() if v.lower() == CONNECTOR}
+        marked |= {n for n in nodes if _AND_GATE.match(n) and n not in attributes}
     else:
-        marked = {n for n in nodes if _RCN.match(n)}
+        marked = {n for n in nodes if _RCN.match(n) or _AND_GATE.match(n)}
     # a connector needs edges both in and out, all signed
     has_in = {e.target for e in edges}
     has_out = {e.source for e in edges}

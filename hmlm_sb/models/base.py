@@ -14,17 +14,15 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-import pickle
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from hmlm_sb.network import Network
+from hmlm_sb.reporting import ProgressCallback  # (step, total, message)
 from hmlm_sb.trajectories import Trajectories
-
-ProgressCallback = Callable[[int, int, str], None]  # (step, total, message)
 
 
 class DynamicsModel(ABC):
@@ -38,6 +36,9 @@ class DynamicsModel(ABC):
     """
 
     name: ClassVar[str] = ""
+    # a mechanistic model applies perturbations in its equations: a knockout must change
+    # its predictions (check_model tests it); black-box models take them as inputs
+    mechanistic: ClassVar[bool] = False
 
     # ---- hyper-parameters (scikit-learn style) ---------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -76,13 +77,18 @@ class DynamicsModel(ABC):
 
     # ---- persistence ------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        with open(path, "wb") as fh:
-            pickle.dump(self, fh)
+        """A checkpoint as data (:mod:`hmlm_sb.models.checkpoint`): params JSON, arrays,
+        torch state dicts and a format version."""
+        from hmlm_sb.models.checkpoint import save_model
+
+        save_model(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> "DynamicsModel":
-        with open(path, "rb") as fh:
-            model = pickle.load(fh)
+        """The model saved at ``path``; an older or foreign format is one clear InputError."""
+        from hmlm_sb.models.checkpoint import load_model
+
+        model = load_model(path)
         if not isinstance(model, cls):
             raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
         return model

@@ -5,7 +5,10 @@ Adapted from the public notebook (see /work/shared/PAPER_NOTES.md) to sparse, un
 spaced observations and to conditions as inputs:
 
 - one training row per pair of consecutive observed points of a condition; every head
-  sees the condition's stimulus weights and the step length ``dt`` besides its features;
+  sees the condition's stimulus weights, its perturbations (``1 - factor`` of each species
+  inhibited or knocked down in some training condition) and the step length ``dt``
+  besides its features; unmeasured entries (NaN) are filled by interpolation over the
+  measured ones of the same species;
 - targets are the change of every species over the step (the notebook predicts the next
   values of 7 markers; predicting the change of all species lets one rollout serve all);
 - heads: molecular (every species' state; 150 trees, depth 12), pathway (pathway means and
@@ -22,7 +25,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hmlm_sb.models.base import DynamicsModel, ProgressCallback
+from hmlm_sb.data.prior import build_prior
+from hmlm_sb.models.base import DynamicsModel, ProgressCallback, perturbation_factors
+from hmlm_sb.models.baselines._common import (check_fitted, fill_unobserved, initial_state, perturbed_columns,
+                                              prior_y0)
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
@@ -49,6 +55,12 @@ class RandomForestEnsemble(DynamicsModel):
         return {"n_estimators": 8}
 
     # ---- features --------------------------------------------------------------------------
+    def _conditions(self, stimuli: np.ndarray, inhibit: np.ndarray, knockdown: np.ndarray) -> np.ndarray:
+        """What every head sees of a condition: stimuli and ``1 - factor`` of the species
+        perturbed in training (none when training had no perturbation)."""
+        cols = self.perturbed_
+        return np.hstack([stimuli, 1 - inhibit[:, cols], 1 - knockdown[:, cols]])
+
     def _features(self, head: str, y: np.ndarray, y_prev: np.ndarray, dt_prev: np.ndarray,
                   stimuli: np.ndarray, dt: np.ndarray) -> np.ndarray:
         """Rows (N, F) for states ``y`` (N, S) with their previous states and spacing."""
@@ -74,9 +86,13 @@ class RandomForestEnsemble(DynamicsModel):
 
         self.species_ = list(train.species)
         self.t0_ = float(train.times[0])
-        self.pathway_weights_ = _pathway_weights(prior, train.species)
-        self.output_species_ = _output_species(prior, train.species)
-        rows = _transition_rows(train)
+        self.y0_ = prior_y0(prior, self.species_)
+        self.perturbed_ = perturbed_columns(train)
+        graph = build_prior(prior, self.species_, train.inputs, strict=False)
+        self.pathway_weights_ = graph.pathway_means()
+        self.output_species_ = graph.output_species()
+        rows = _transition_rows(train, fill_unobserved(train, self.y0_))
+        rows["stimuli"] = self._conditions(rows["stimuli"], rows["inhibit"], rows["knockdown"])
         if not rows["y"].shape[0]:
             raise ValueError("rf-ensemble needs at least two observed points in one condition")
         self.step_ = float(np.median(rows["dt"]))
@@ -105,11 +121,12 @@ class RandomForestEnsemble(DynamicsModel):
 
     # ---- prediction --------------------------------------------------------------------------
     def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
-                conditions: list[str] | None = None) -> np.ndarray:
-        if not self.is_fitted:
-            raise RuntimeError("rf-ensemble is not fitted")
-        stimuli = np.atleast_2d(np.asarray(stimuli, dtype=float))
-        initial = np.atleast_2d(np.asarray(initial, dtype=float))
+                conditions: list[str] | None = None, *, inhibit: np.ndarray | None = None,
+                knockdown: np.ndarray | None = None) -> np.ndarray:
+        check_fitted(self)
+        initial = initial_state(initial, self.y0_)
+        stimuli = self._conditions(np.atleast_2d(np.asarray(stimuli, dtype=float)),
+                                   *perturbation_factors(inhibit, knockdown, initial.shape))
         times = np.asarray(times, dtype=float)
         t_end = max(float(times.max()), self.t0_) if len(times) else self.t0_
         n_steps = int(np.ceil((t_end - self.t0_) / self.step_ - 1e-9)) if t_end > self.t0_ else 0
@@ -132,15 +149,17 @@ class RandomForestEnsemble(DynamicsModel):
         return out
 
 
-def _transition_rows(train: Trajectories) -> dict[str, np.ndarray]:
-    """Consecutive observed pairs of each condition (the initial state counts as observed)."""
-    y, y_prev, dt_prev, stim, dt, t, delta = [], [], [], [], [], [], []
+def _transition_rows(train: Trajectories, filled: np.ndarray) -> dict[str, np.ndarray]:
+    """Consecutive observed points of each condition (the initial state counts as observed),
+    states from ``filled`` (unmeasured entries interpolated)."""
+    y, y_prev, dt_prev, stim, inh, kd, dt, t, delta = [], [], [], [], [], [], [], [], []
+    points = train.observed & np.isfinite(train.values).any(axis=2)
     for c in range(len(train.conditions)):
-        mask = train.observed[c] & np.isfinite(train.values[c]).all(axis=1)
+        mask = points[c].copy()
         mask[0] = True
         idx = np.flatnonzero(mask)
-        vals = train.values[c].copy()
-        vals[0] = train.initial[c]
+        vals = filled[c].copy()
+        vals[0] = initial_state(train.initial[c], filled[c, 0])[0]
         for k in range(len(idx) - 1):
             a, b = idx[k], idx[k + 1]
             prev = idx[k - 1] if k else a
@@ -148,36 +167,13 @@ def _transition_rows(train: Trajectories) -> dict[str, np.ndarray]:
             y_prev.append(vals[prev])
             dt_prev.append(train.times[a] - train.times[prev] if k else 1.0)
             stim.append(train.stimuli[c])
+            inh.append(train.inhibit[c])
+            kd.append(train.knockdown[c])
             dt.append(train.times[b] - train.times[a])
             t.append(train.times[b])
             delta.append(vals[b] - vals[a])
     n_s, n_i = len(train.species), len(train.inputs)
     as_array = lambda rows, width: np.array(rows, dtype=float).reshape(len(rows), width)  # noqa: E731
     return {"y": as_array(y, n_s), "y_prev": as_array(y_prev, n_s), "dt_prev": np.array(dt_prev, dtype=float),
-            "stimuli": as_array(stim, n_i), "dt": np.array(dt, dtype=float), "t": np.array(t, dtype=float),
-            "delta": as_array(delta, n_s)}
-
-
-def _pathway_weights(prior: Network, species: list[str]) -> np.ndarray:
-    """(S, P) averaging weights over each pathway's members (one column for the unassigned)."""
-    index = {s: i for i, s in enumerate(species)}
-    columns = []
-    for pw in prior.pathways.values():
-        col = np.zeros(len(species))
-        for sid in pw.members:
-            if sid in index:
-                col[index[sid]] = 1.0
-        if col.any():
-            columns.append(col)
-    assigned = np.sum(columns, axis=0) if columns else np.zeros(len(species))
-    if (assigned == 0).any():
-        columns.append((assigned == 0).astype(float))
-    weights = np.stack(columns, axis=1)
-    return weights / weights.sum(axis=0, keepdims=True)
-
-
-def _output_species(prior: Network, species: list[str]) -> np.ndarray:
-    """Species that regulate nothing in the prior (the network's outputs, e.g. ECM genes)."""
-    sources = {reg.source for reg in prior.regulations()}
-    out = np.array([i for i, s in enumerate(species) if s not in sources], dtype=np.int64)
-    return out if len(out) else np.arange(len(species))
+            "stimuli": as_array(stim, n_i), "inhibit": as_array(inh, n_s), "knockdown": as_array(kd, n_s),
+            "dt": np.array(dt, dtype=float), "t": np.array(t, dtype=float), "delta": as_array(delta, n_s)}

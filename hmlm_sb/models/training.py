@@ -1,7 +1,5 @@
-"""Training one run end to end: data, seeds, progress, checkpoint, TrainingRun record.
-
-:func:`train_run` is what ``hmlm train``, ``hmlm demo`` and ``hmlm retrain`` call. A run
-folder holds ``model.pkl`` (the fitted :class:`DynamicsModel`), ``run.json`` (the
+"""What a training run is made of below the pipeline (:mod:`hmlm_sb.pipeline`): seeds,
+the observed mask, metrics, the run folder and reading a run back. A run folder holds ``model.ckpt`` (the fitted :class:`DynamicsModel` as data, :mod:`hmlm_sb.models.checkpoint`), ``run.json`` (the
 :class:`TrainingRunRecord` plus what ``hmlm predict`` needs to name conditions: inputs,
 their target species, published input weights, the initial state, the time grid) and,
 when the dataset was generated, the dataset itself under ``dataset/``.
@@ -11,22 +9,21 @@ from __future__ import annotations
 import json
 import os
 import random
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from hmlm_sb.errors import InputError
-from hmlm_sb.models.base import DynamicsModel, ProgressCallback, make_model, model_class
+from hmlm_sb.models.base import DynamicsModel
 from hmlm_sb.network import Network
-from hmlm_sb.store.base import GraphStore, TrainingRunRecord
+from hmlm_sb.store.base import GraphStore
 from hmlm_sb.trajectories import Trajectories
 
 RUN_FILE = "run.json"
-CHECKPOINT_FILE = "model.pkl"
+CHECKPOINT_FILE = "model.ckpt"
 
 
 @dataclass
@@ -61,36 +58,6 @@ def observed_mask(data: Trajectories, timepoints: int) -> np.ndarray:
     return sparse_mask(data, timepoints)
 
 
-def load_training_data(dataset: str | Path | None, *, network: Network | None, timepoints: int,
-                       seed: int, save_to: Path | None = None) -> TrainingData:
-    """From a dataset folder (``hmlm dataset``), an ``.npz`` of :class:`Trajectories`
-    (with ``network`` as prior), or generated from ``network`` when ``dataset`` is None."""
-    from hmlm_sb.sim.datasets import DatasetSpec, load_dataset, make_dataset
-
-    if dataset is None:
-        if network is None:
-            raise InputError("no dataset and no network to generate one from")
-        generated = make_dataset(network, DatasetSpec(seed=seed))
-        if save_to is not None:
-            generated.save(save_to)
-        obs = generated.observed
-        return TrainingData(obs.with_observed(observed_mask(obs, timepoints)), generated.prior,
-                            generated.truth, f"generated (seed {seed})")
-    path = Path(dataset)
-    if path.is_dir():
-        loaded = load_dataset(path)
-        obs = loaded.observed
-        return TrainingData(obs.with_observed(observed_mask(obs, timepoints)), loaded.prior, loaded.truth, str(path))
-    if path.suffix == ".npz" and path.is_file():
-        if network is None:
-            raise InputError("an .npz dataset needs a network from the store (--cell)", file=str(path))
-        obs = Trajectories.load(path)
-        return TrainingData(obs.with_observed(obs.observed & observed_mask(obs, timepoints)), network,
-                            None, str(path))
-    raise InputError("dataset must be a folder written by `hmlm dataset` or a Trajectories .npz",
-                     file=str(path))
-
-
 def condition_table(prior: Network, data: Trajectories) -> dict[str, Any]:
     """What predicting a named condition later needs: each input's target species and
     published weight, the training conditions' stimuli and initial states, the grid."""
@@ -104,7 +71,8 @@ def condition_table(prior: Network, data: Trajectories) -> dict[str, Any]:
     return {
         "inputs": list(data.inputs), "input_targets": targets, "published_weights": published,
         "species": list(data.species), "times": data.times.tolist(),
-        "conditions": {name: {"stimuli": data.stimuli[c].tolist(), "initial": data.initial[c].tolist()}
+        "conditions": {name: {"stimuli": data.stimuli[c].tolist(), "initial": data.initial[c].tolist(),
+                              **({"inhibit": data.inhibit[c].tolist()} if (data.inhibit[c] != 1).any() else {})}
                        for c, name in enumerate(data.conditions)},
     }
 
@@ -121,10 +89,19 @@ def run_metrics(model: DynamicsModel, data: TrainingData, fit_seconds: float) ->
         out["truth_mse"] = float(np.mean((pred - truth) ** 2))
         out["truth_r"] = {name: float(np.corrcoef(pred[c].ravel(), truth[c].ravel())[0, 1])
                           for c, name in enumerate(train.conditions)}
+        out.update(held_out_metrics(pred, data.truth.with_observed(train.observed)))
     history = getattr(model, "history_", None)
     if isinstance(history, dict):
         out.update({k: history[k] for k in ("epochs", "best_epoch", "best_val") if k in history})
     return out
+
+
+def held_out_metrics(pred: np.ndarray, truth: Trajectories) -> dict[str, float]:
+    """Mean over conditions of Pearson r and MSE on the points not observed in training."""
+    from hmlm_sb.demo_report import held_out_scores
+
+    scores = held_out_scores(truth, {"model": pred})
+    return {"heldout_r": float(scores["pearson_r"].mean()), "heldout_mse": float(scores["mse"].mean())}
 
 
 def new_run_id(model_name: str, cell: str | None, seed: int) -> str:
@@ -132,49 +109,7 @@ def new_run_id(model_name: str, cell: str | None, seed: int) -> str:
     return f"{model_name}-{cell or 'all'}-s{seed}-{stamp}"
 
 
-def train_run(store: GraphStore | None, cell: str | None, model_name: str, dataset: str | Path | None,
-              timepoints: int, seed: int, out_dir: str | Path, *, params: dict[str, Any] | None = None,
-              network: Network | None = None, progress: ProgressCallback | None = None,
-              record: bool = True) -> tuple[TrainingRunRecord, DynamicsModel]:
-    """Train one model and save it; record a TrainingRun in ``store`` when given.
-
-    The network comes from ``network``, else from the store's subgraph (``cell`` selects
-    it; all models when None). The record's fingerprint is that network's, so a later
-    ``hmlm retrain`` can tell whether the graph changed since.
-    """
-    model_class(model_name)  # unknown names fail before any work
-    if network is None and store is not None:
-        network = store.load_network(cell=cell) if cell else store.load_network()
-    run_id = new_run_id(model_name, cell, seed)
-    run_dir = Path(out_dir) / run_id
-    run_dir.mkdir(parents=True, exist_ok=False)
-    data = load_training_data(dataset, network=network, timepoints=timepoints, seed=seed,
-                              save_to=run_dir / "dataset" if dataset is None else None)
-    seed_everything(seed)
-    model = make_model(model_name, **(params or {}))
-    started = time.perf_counter()
-    model.fit(data.train, data.prior, seed=seed, progress=progress)
-    fit_seconds = time.perf_counter() - started
-    checkpoint = run_dir / CHECKPOINT_FILE
-    model.save(checkpoint)
-    fingerprint_of = network if network is not None else data.prior
-    run = TrainingRunRecord(
-        id=run_id, model_kind=model_name, cell=cell or "", fingerprint=fingerprint_of.fingerprint(),
-        config={"model": model_name, "params": model.get_params(), "seed": seed, "timepoints": timepoints,
-                "dataset": data.source, "prior_fingerprint": data.prior.fingerprint(),
-                "conditions": list(data.train.conditions)},
-        metrics=run_metrics(model, data, fit_seconds), checkpoint=str(checkpoint.resolve()),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        model_ids=[m.id for m in fingerprint_of.models],
-    )
-    payload = {"run": asdict(run), "conditions": condition_table(data.prior, data.train)}
-    (run_dir / RUN_FILE).write_text(json.dumps(payload, indent=1, default=_json_default))
-    if store is not None and record:
-        store.record_training_run(run)
-    return run, model
-
-
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, (np.integer, np.floating)):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -223,6 +158,15 @@ class SavedRun:
         return stimuli, initial
 
 
+def saved_inhibit(saved: SavedRun, names: list[str]) -> np.ndarray | None:
+    """(C, S) inhibition factors of training conditions that had inhibitors (None: none did)."""
+    table = saved.conditions["conditions"]
+    rows = [table.get(name, {}).get("inhibit") for name in names]
+    if not any(rows):
+        return None
+    return np.array([row if row else [1.0] * len(saved.conditions["species"]) for row in rows], dtype=float)
+
+
 def open_run(store: GraphStore | None, run: str) -> SavedRun:
     """A run by id (looked up in the store) or by the path of its folder or checkpoint."""
     path = Path(run)
@@ -237,16 +181,6 @@ def open_run(store: GraphStore | None, run: str) -> SavedRun:
         raise InputError(f"not a training run folder (no {RUN_FILE})", file=str(folder))
     payload = json.loads((folder / RUN_FILE).read_text())
     return SavedRun(folder, payload["run"], payload["conditions"])
-
-
-def progress_printer(progress_bar, description: str) -> tuple[Any, Callable[[int, int, str], None]]:
-    """A rich task and the callback that advances it (a model reports (step, total, msg))."""
-    task = progress_bar.add_task(description, total=None)
-
-    def update(step: int, total: int, message: str) -> None:
-        progress_bar.update(task, completed=step, total=total, description=f"{description} {message}")
-
-    return task, update
 
 
 def default_threads() -> int:

@@ -19,29 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from hmlm_sb.logic import And, Const, Expr, Literal, Not, Or
+from hmlm_sb.logic import Conjunction, dnf
 from hmlm_sb.network import NETFLUX_DEFAULTS, Network
-
-Conjunction = list[tuple[str, bool]]  # (species, negated)
-
-
-def dnf(expr: Expr, negated: bool = False) -> list[Conjunction]:
-    """Disjunctive normal form: a list of conjunctions of (species, negated) literals."""
-    if isinstance(expr, Const):
-        return [[]] if expr.value != negated else []
-    if isinstance(expr, Literal):
-        return [[(expr.species, negated)]]
-    if isinstance(expr, Not):
-        return dnf(expr.term, not negated)
-    is_and = isinstance(expr, And) != negated  # De Morgan swaps AND and OR under NOT
-    parts = [dnf(t, negated) for t in expr.terms]
-    if not is_and:
-        return [conj for part in parts for conj in part]
-    out: list[Conjunction] = [[]]
-    for part in parts:
-        out = [a + b for a in out for b in part]
-    return out
-
+from hmlm_sb.nn.integrators import etd_solve, extend_grid, hermite, model_grid  # noqa: F401 - the HMLM imports them here
 
 @dataclass
 class CompiledNetwork:
@@ -149,35 +129,74 @@ def compile_network(network: Network, species: list[str], inputs: list[str]) -> 
     )
 
 
-def _logit(p: np.ndarray) -> torch.Tensor:
+def _logit(p: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     p = np.clip(p, 1e-4, 1 - 1e-4)
-    return torch.tensor(np.log(p / (1 - p)), dtype=torch.float32)
+    return torch.tensor(np.log(p / (1 - p)), dtype=dtype)
 
 
-def _softplus_inv(x: np.ndarray) -> torch.Tensor:
+def _softplus_inv(x: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     x = np.maximum(x, 1e-4)
-    return torch.tensor(x + np.log(-np.expm1(-x)), dtype=torch.float32)
+    return torch.tensor(x + np.log(-np.expm1(-x)), dtype=dtype)
+
+
+def q_from_ec50(ec50: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``q = 1 / K^n`` with Netflux's ``K^n = B - 1``, ``B = (EC50^n - 1) / (2 EC50^n - 1)``;
+    the Hill term is then ``(1 + q) x^n / (1 + q x^n)``, continuous where ``EC50^n`` crosses
+    0.5 (``K^n`` passes through infinity, ``q`` through 0)."""
+    e = np.power(ec50, n)
+    return 1.0 / (-e / (2 * e - 1))
+
+
+def ec50_from_q(q: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`q_from_ec50` (``EC50^n = 1 / (q + 2)``)."""
+    return np.power(1.0 / (np.asarray(q) + 2.0), 1.0 / np.asarray(n))
+
+
+PARAMETERISATIONS = ("learnable", "published", "q-form")
 
 
 class NetfluxRHS(nn.Module):
-    """dy/dt of the prior network; ``forward(y (B,S), stimuli (B,I))``.
+    """dy/dt of the prior network; ``forward(y (B,S), weights (B,R), inhibit, knockdown)``.
 
-    Learnable, initialised at the published values: reaction weight (in (0, 1.25)),
-    Hill n (> 0.3), EC50 (in (0, 1)) and species tau (> ``tau_min``).
+    The parameterisation hook says what is learned and how it is kept in range:
+
+    - ``learnable`` (the HMLM backbone): reaction weight in (0, 1.25), Hill n > 0.3,
+      EC50 in (0, 1), species tau > ``tau_min``; initialised at the published values;
+    - ``published``: the network's own values, fixed (the simulator's twin);
+    - ``q-form`` (``ode-fitted``): weight in (0, 1), n in (0.5, 6), ``q = 1/K^n`` in
+      (-1, inf) (see :func:`q_from_ec50`: EC50 and n move freely), tau > 0.
+
+    Every form gives :meth:`parameters_now` ``weight``, ``n``, ``ec50``, ``c = EC50^n`` and
+    ``tau``; the right-hand side reads only those.
     """
 
     WEIGHT_MAX = 1.25
     N_MIN = 0.3
 
-    def __init__(self, compiled: CompiledNetwork, tau_min: float = 0.05):
+    def __init__(self, compiled: CompiledNetwork, tau_min: float = 0.05, parameterisation: str = "learnable",
+                 dtype: torch.dtype = torch.float32):
         super().__init__()
+        if parameterisation not in PARAMETERISATIONS:
+            raise ValueError(f"parameterisation must be one of {PARAMETERISATIONS}, not {parameterisation!r}")
         c = compiled
         self.tau_min = tau_min
-        self.raw_weight = nn.Parameter(_logit(c.weight / self.WEIGHT_MAX))
-        self.raw_n = nn.Parameter(_softplus_inv(c.n - self.N_MIN))
-        self.raw_ec50 = nn.Parameter(_logit(c.ec50))
-        self.raw_tau = nn.Parameter(_softplus_inv(c.tau - tau_min))
-        self.register_buffer("ymax", torch.tensor(c.ymax, dtype=torch.float32))
+        self.parameterisation = parameterisation
+        if parameterisation == "learnable":
+            self.raw_weight = nn.Parameter(_logit(c.weight / self.WEIGHT_MAX, dtype))
+            self.raw_n = nn.Parameter(_softplus_inv(c.n - self.N_MIN, dtype))
+            self.raw_ec50 = nn.Parameter(_logit(c.ec50, dtype))
+            self.raw_tau = nn.Parameter(_softplus_inv(c.tau - tau_min, dtype))
+        elif parameterisation == "q-form":
+            w, n = np.clip(c.weight, 1e-3, 1 - 1e-3), np.clip(c.n, 0.51, 5.99)
+            q = np.clip(q_from_ec50(c.ec50, c.n), -0.99, None)
+            self.raw_weight = nn.Parameter(torch.tensor(np.log(w / (1 - w)), dtype=dtype))
+            self.raw_n = nn.Parameter(torch.tensor(np.log((n - 0.5) / (6.0 - n)), dtype=dtype))
+            self.raw_q = nn.Parameter(torch.tensor(np.log(np.expm1(q + 1.0)), dtype=dtype))
+            self.raw_tau = nn.Parameter(torch.tensor(np.log(c.tau), dtype=dtype))
+        else:
+            for name in ("weight", "n", "ec50", "tau"):
+                self.register_buffer(f"fixed_{name}", torch.tensor(getattr(c, name), dtype=dtype))
+        self.register_buffer("ymax", torch.tensor(c.ymax, dtype=dtype))
         for name in ("lit_species", "lit_reaction", "term_literals", "term_reaction",
                      "target_terms", "input_columns"):
             self.register_buffer(name, torch.as_tensor(getattr(c, name)))
@@ -187,16 +206,25 @@ class NetfluxRHS(nn.Module):
         self.register_buffer("input_reactions", torch.as_tensor(c.input_columns[present]))
 
     def parameters_now(self) -> dict[str, torch.Tensor]:
-        return {
-            "weight": self.WEIGHT_MAX * torch.sigmoid(self.raw_weight),
-            "n": self.N_MIN + nn.functional.softplus(self.raw_n),
-            "ec50": torch.sigmoid(self.raw_ec50),
-            "tau": self.tau_min + nn.functional.softplus(self.raw_tau),
-        }
+        """weight, n, ec50 (R,), c = EC50^n (R,) and tau (S,) under the parameterisation."""
+        softplus = nn.functional.softplus
+        if self.parameterisation == "learnable":
+            out = {"weight": self.WEIGHT_MAX * torch.sigmoid(self.raw_weight),
+                   "n": self.N_MIN + softplus(self.raw_n), "ec50": torch.sigmoid(self.raw_ec50),
+                   "tau": self.tau_min + softplus(self.raw_tau)}
+        elif self.parameterisation == "q-form":
+            n = 0.5 + 5.5 * torch.sigmoid(self.raw_n)
+            c = 1.0 / (softplus(self.raw_q) - 1.0 + 1e-3 + 2.0)
+            return {"weight": torch.sigmoid(self.raw_weight), "n": n, "c": c, "ec50": c ** (1.0 / n),
+                    "tau": torch.exp(self.raw_tau)}
+        else:
+            out = {"weight": self.fixed_weight, "n": self.fixed_n, "ec50": self.fixed_ec50, "tau": self.fixed_tau}
+        out["c"] = out["ec50"] ** out["n"]
+        return out
 
     def reaction_weights(self, stimuli: torch.Tensor) -> torch.Tensor:
         """(B, R): learned weights, with input reactions set by the stimuli."""
-        w = (self.WEIGHT_MAX * torch.sigmoid(self.raw_weight)).expand(stimuli.shape[0], -1).clone()
+        w = self.parameters_now()["weight"].expand(stimuli.shape[0], -1).clone()
         if len(self.input_reactions):
             w[:, self.input_reactions] = stimuli[:, self.input_present].to(w.dtype)
         return w
@@ -211,7 +239,7 @@ class NetfluxRHS(nn.Module):
         scales each species' state as the rules read it (0 = complete inhibition)."""
         p = self.parameters_now()
         n = p["n"][self.lit_reaction]
-        c = p["ec50"][self.lit_reaction] ** n
+        c = p["c"][self.lit_reaction]
         one_minus_c, one_minus_2c = 1 - c, 1 - 2 * c
         negated = self.lit_negated.to(weights.dtype)
         sign = 1 - 2 * negated
@@ -239,7 +267,7 @@ class NetfluxRHS(nn.Module):
 
     def rate(self) -> torch.Tensor:
         """1 / tau, (S,)."""
-        return 1 / (self.tau_min + nn.functional.softplus(self.raw_tau))
+        return 1 / self.parameters_now()["tau"]
 
     def production(self, y: torch.Tensor, weights: torch.Tensor, inhibit: torch.Tensor | None = None,
                    knockdown: torch.Tensor | None = None) -> torch.Tensor:

@@ -133,3 +133,28 @@ class GraphStore(ABC):
         Unless ``keep_history``, CROSSTALK edges of earlier runs for the same cell and
         condition are removed first (their TrainingRun nodes stay).
         """
+
+    # ---- experiments (hmlm_sb.store.experiments) -------------------------------------------------
+    def save_experiments(self, experiments: Any, network: Network, *, cell: str | None = None,
+                         replace: bool = False) -> Any:
+        """Write an ExperimentSet mapped to ``network``'s species in one transaction."""
+        from hmlm_sb.store.experiments import save_experiments
+
+        return save_experiments(self, experiments, network, cell=cell, replace=replace)
+
+    def load_experiments(self, *, cell: str | None = None, ids: Sequence[str] | None = None,
+                         dataset: str | None = None) -> list[Any]:
+        """StoredExperiment records (species as uids)."""
+        from hmlm_sb.store.experiments import load_experiments
+
+        return load_experiments(self, cell=cell, ids=ids, dataset=dataset)
+
+    def list_experiments(self, cell: str | None = None) -> pd.DataFrame:
+        from hmlm_sb.store.experiments import list_experiments
+
+        return list_experiments(self, cell)
+
+    def remove_experiments(self, dataset: str) -> int:
+        from hmlm_sb.store.experiments import remove_experiments
+
+        return remove_experiments(self, dataset)

@@ -56,8 +56,15 @@ class CypherStore(GraphStore):
         found = self.schema_version() if found is None else found
         expected = graph_schema().version
         if found != expected:
+            hint = ("open it once for writing to upgrade it" if _older_minor(found, expected)
+                    else "use a new store (--db) or the matching hmlm-sb version")
             raise SchemaVersionError(f"{self.url} holds graph schema {found or 'none'}, this hmlm-sb uses "
-                                     f"{expected}: use a new store (--db) or the matching hmlm-sb version")
+                                     f"{expected}: {hint}")
+
+    def _schema_upgradable(self) -> bool:
+        """An older minor version of the same major: the change was additive (new labels,
+        types, properties), so the store is upgraded in place when opened for writing."""
+        return not self.read_only and _older_minor(self.schema_version(), graph_schema().version)
 
     def _require_writable(self) -> None:
         if self.read_only:
@@ -267,6 +274,14 @@ class CypherStore(GraphStore):
                 rows = [_crosstalk_row(e, run) for e in group]
                 w.create_rels("CROSSTALK", label, label, records.columns_of(rows, rows[0]))
         return len(edges)
+
+
+def _older_minor(found: str, expected: str) -> bool:
+    try:
+        (f_major, f_minor), (e_major, e_minor) = (tuple(int(x) for x in v.split(".")[:2]) for v in (found, expected))
+    except ValueError:
+        return False
+    return f_major == e_major and f_minor < e_minor
 
 
 # ---- write plans ----------------------------------------------------------------------------------

@@ -129,8 +129,12 @@ def build_neo4j_writes(schema: GraphSchema) -> dict[str, str]:
 
 
 def _registry() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    from hmlm_sb.store.experiments import experiment_reads, experiment_writes
+
     schema = graph_schema()
-    return build_reads(schema), build_shared_writes(schema), build_neo4j_writes(schema)
+    reads = {**build_reads(schema), **experiment_reads(schema)}
+    writes = {**build_shared_writes(schema), **experiment_writes(schema)}
+    return reads, writes, build_neo4j_writes(schema)
 
 
 READS, SHARED_WRITES, NEO4J_WRITES = _registry()

@@ -74,12 +74,13 @@ class LadybugStore(CypherStore):
         except StoreError:  # no Meta table; the client caches the failed statement per connection
             self._renew_connection()
             version = ""
-        if version:
+        upgrade = bool(version) and self._schema_upgradable()  # an older minor version: add the new tables
+        if version and not upgrade:
             self._check_schema_version(version)  # before the tables: another version has other ones
             return
         tables = {row["name"] for row in self._execute("CALL show_tables() RETURN *")[1]}
         foreign = tables - set(schema.nodes) - set(schema.relationships)
-        if foreign:
+        if foreign and not upgrade:
             raise StoreError(f"{self.url} is a LadybugDB database but not an hmlm store "
                              f"(tables {', '.join(sorted(foreign)[:3])})")
         if self.read_only:

@@ -81,7 +81,7 @@ class Neo4jStore(CypherStore):
         return self._driver.session(database=self.database)
 
     def _ensure_schema(self) -> None:
-        if not self.schema_version():
+        if not self.schema_version() or self._schema_upgradable():
             if self.read_only:
                 raise StoreError(f"{self.url} holds no hmlm store yet: open it once for writing (hmlm info)")
             with self._session() as session:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-PROPERTY_TYPES = ("STRING", "INT64", "DOUBLE", "BOOLEAN", "STRING[]")
+PROPERTY_TYPES = ("STRING", "INT64", "DOUBLE", "BOOLEAN", "STRING[]", "DOUBLE[]")
 META_LABEL = "Meta"
 META_UID = "schema"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -160,7 +160,7 @@ def arrow_schema(names_and_types: list[tuple[str, str]]):
     import pyarrow as pa
 
     types = {"STRING": pa.string(), "INT64": pa.int64(), "DOUBLE": pa.float64(),
-             "BOOLEAN": pa.bool_(), "STRING[]": pa.list_(pa.string())}
+             "BOOLEAN": pa.bool_(), "STRING[]": pa.list_(pa.string()), "DOUBLE[]": pa.list_(pa.float64())}
     return pa.schema([(name, types[ptype]) for name, ptype in names_and_types])
 
 

@@ -59,7 +59,7 @@ def test_cli_design_path_and_bad_design(tmp_path, monkeypatch):
     from hmlm_sb.cli import benchmark_cmds
     from hmlm_sb.errors import InputError
 
-    monkeypatch.setattr(benchmark_cmds, "_load_network", lambda path: tiny_network())
+    monkeypatch.setattr(benchmark_cmds, "resolve_network", lambda ctx, source: tiny_network())
     out = tmp_path / "d"
     result = CliRunner().invoke(benchmark_cmds.benchmark, ["--designs", "standard", "--models", "interp,ode-default",
                                                            "--seeds", "1", "--workers", "1", "--out", str(out)],

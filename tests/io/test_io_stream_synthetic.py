@@ -65,7 +65,7 @@ def test_synthetic_files_are_valid_and_match_the_network(tmp_path, fmt):
     assert [doc.getError(i).getMessage() for i in range(doc.getNumErrors())
             if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR] == []
     net = read_network(path)
-    assert (len(net.species), len(net.reactions), len(net.pathways)) == (400, 800, 4)
+    assert (len(net.species), len(net.reactions), len(net.pathways)) == (400, 804, 4)  # 4 input reactions
     expected = synthetic_network(400, seed=7)
     edges = lambda n: sorted((g.source, g.target, g.sign) for g in n.regulations())  # noqa: E731
     assert edges(net) == edges(expected)

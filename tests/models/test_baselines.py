@@ -7,33 +7,15 @@ import numpy as np
 import pytest
 
 from hmlm_sb.models.base import make_model
-from hmlm_sb.models.baselines._common import prior_adjacency, validation_split
-from tests.models.tiny import tiny_dataset, tiny_network
+from hmlm_sb.models.baselines._common import prior_adjacency
+from hmlm_sb.nn.trainer import validation_split
+from tests.models.tiny import tiny_dataset
 
 
 def _fit(name: str, train, prior, **params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return make_model(name, **params).fit(train, prior, seed=0)
-
-
-def test_torch_netflux_rhs_equals_the_simulator():
-    import torch
-
-    from hmlm_sb.models.baselines._netflux import compile_netflux, netflux_rhs, q_from_ec50
-    from hmlm_sb.sim.netflux_ode import compile_network, rhs
-
-    network = tiny_network()
-    reference = compile_network(network)
-    params = reference.params(2)
-    stimuli = np.array([[0.1, 0.1], [0.7, 0.3]])
-    params = params.with_input_weights(reference, stimuli)
-    rng = np.random.default_rng(0)
-    y = rng.uniform(0, 1, (2, len(reference.species)))
-    ours = compile_netflux(network, list(reference.species), list(reference.inputs))
-    torch_rhs = netflux_rhs(ours, torch.as_tensor(stimuli), torch.as_tensor(ours.weight), torch.as_tensor(ours.n),
-                            torch.as_tensor(q_from_ec50(ours.ec50, ours.n)), torch.as_tensor(ours.tau))
-    np.testing.assert_allclose(torch_rhs(torch.as_tensor(y)).numpy(), rhs(reference, y, params), atol=1e-9)
 
 
 def test_default_ode_on_the_full_network_reproduces_the_truth():
@@ -66,7 +48,8 @@ def test_interpolation_passes_through_observed_points_and_averages_unseen():
     mask = observed.observed
     np.testing.assert_allclose(pred[mask], observed.values[mask])
     unseen = model.predict(observed.stimuli[:1], observed.initial[:1], observed.times, conditions=["new"])
-    np.testing.assert_allclose(unseen[0], model.mean_curve_ - model.mean_curve_[0] + observed.initial[0])
+    mean = model.curves_.mean(axis=0)
+    np.testing.assert_allclose(unseen[0], mean - mean[0] + observed.initial[0])
 
 
 @pytest.mark.parametrize("name, params", [("cellbox", {"mode": "mask", "epochs": 5}),
@@ -118,7 +101,17 @@ def test_graph_ode_with_attention_layers_fits_and_predicts():
     assert pred.shape == observed.values.shape and np.isfinite(pred).all()
 
 
-def test_unknown_structure_options_are_refused():
+def test_unknown_structure_options_are_refused_by_fit_not_init():
+    observed, _, prior, _ = tiny_dataset()
     for name, params in (("cellbox", {"mode": "dense"}), ("gnn", {"conv": "sage"}), ("dbn", {"structure": "x"})):
-        with pytest.raises(ValueError):
-            make_model(name, **params)
+        model = make_model(name, **params)  # scikit-learn style: __init__ only stores
+        with pytest.raises(ValueError, match="must be one of"):
+            model.fit(observed, prior)
+
+
+def test_fitted_ode_trains_until_the_validation_score_stops_improving():
+    observed, _, prior, _ = tiny_dataset()
+    model = _fit("ode-fitted", observed, prior, epochs=1000, patience=10)
+    history = model.history_
+    assert history["epochs"] < 1000  # stopped by patience, not by the budget
+    assert history["epochs"] == history["best_epoch"] + 10

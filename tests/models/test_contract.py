@@ -1,4 +1,5 @@
-"""One contract, every registered model (hmlm_sb.models.base.available_models()).
+"""One contract, every registered model (hmlm_sb.models.base.available_models()):
+each public check of :func:`hmlm_sb.models.checks.check_model`, plus shapes and names.
 
 Each model is built with its class's ``test_params()`` (small, fast settings) when the
 class offers the hook, else its defaults.
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from hmlm_sb.models.base import DynamicsModel, available_models, make_model, model_class
+from hmlm_sb.models.checks import CHECKS, check_model, check_perturbations, small_settings
 from tests.models.tiny import tiny_dataset
 
 MODELS = available_models()
@@ -72,18 +74,6 @@ def test_unseen_condition_is_predicted_from_its_stimuli():
         assert np.isfinite(pred).all(), name
 
 
-def test_save_load_gives_identical_predictions(fitted, tmp_path):
-    name, model = fitted
-    observed, _, _, _ = tiny_dataset()
-    path = tmp_path / f"{name}.pkl"
-    model.save(path)
-    loaded = type(model).load(path)
-    a = model.predict(observed.stimuli, observed.initial, observed.times, conditions=observed.conditions)
-    b = loaded.predict(observed.stimuli, observed.initial, observed.times, conditions=observed.conditions)
-    np.testing.assert_array_equal(a, b)
-    assert loaded.get_params() == model.get_params()
-
-
 def test_crosstalk_is_none_or_a_finite_square(fitted):
     _, model = fitted
     observed, _, _, _ = tiny_dataset()
@@ -95,15 +85,6 @@ def test_crosstalk_is_none_or_a_finite_square(fitted):
         assert np.isfinite(matrix).all()
 
 
-def test_fit_is_deterministic_for_a_seed(fitted):
-    name, model = fitted
-    observed, _, _, _ = tiny_dataset()
-    again = fit(name)
-    a = model.predict(observed.stimuli, observed.initial, observed.times)
-    b = again.predict(observed.stimuli, observed.initial, observed.times)
-    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-
-
 def test_get_params_round_trips(fitted):
     name, model = fitted
     params = model.get_params()
@@ -112,3 +93,35 @@ def test_get_params_round_trips(fitted):
     assert clone.get_params() == params
     assert not clone.is_fitted
     assert type(model).__name__ in repr(model)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", MODELS)
+def test_check_model(name, check, request):
+    if name == "hmlm" and check.__name__ in ("check_perturbations", "check_nan_readouts"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason="the HMLM helper adds perturbations "
+                                              "and NaN readouts to models/hmlm.py"))
+    observed, _, prior, _ = tiny_dataset()
+    check(make_model(name, **small_settings(name)), observed, prior, 0)
+
+
+def test_check_model_names_what_fails():
+    class Forgetful(model_class("interp")):
+        def predict(self, *args, **kwargs):  # ignores the knockout though it claims to be mechanistic
+            return super().predict(*args, **{k: None for k in kwargs})
+    Forgetful.mechanistic = True
+    observed, _, prior, _ = tiny_dataset()
+    with pytest.raises(AssertionError, match="knockout changes nothing"):
+        check_perturbations(Forgetful(), observed, prior, 0)
+    check_model("interp")
+
+
+def test_an_old_pickled_checkpoint_is_one_clear_line(tmp_path):
+    import pickle
+
+    from hmlm_sb.errors import InputError
+
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps({"an": "old checkpoint"}))
+    with pytest.raises(InputError, match="older pickled checkpoint"):
+        DynamicsModel.load(path)

@@ -59,7 +59,7 @@ def test_train_records_a_run_and_predict_writes_csv_and_plot(db, tmp_path):
 
 def test_hmlm_run_predicts_a_new_condition_from_input_weights(db, tmp_path):
     run_id = trained_run(db, tmp_path / "runs", "hmlm", "max_epochs=3", "dim=8", "heads=2", "n_steps=8", "threads=1")
-    folder = next((tmp_path / "runs").iterdir())
+    folder = tmp_path / "runs" / run_id
     saved = json.loads((folder / "run.json").read_text())
     assert saved["run"]["id"] == run_id and saved["run"]["config"]["params"]["max_epochs"] == 3
     out_csv = tmp_path / "new.csv"
@@ -81,7 +81,8 @@ def test_bad_input_is_one_clear_line(db, tmp_path):
 
 
 def test_train_run_reads_a_dataset_folder_without_a_store(tmp_path):
-    from hmlm_sb.models.training import open_run, train_run
+    from hmlm_sb.models.training import open_run
+    from hmlm_sb.pipeline import train_run
     from hmlm_sb.sim.datasets import DatasetSpec, make_dataset
 
     folder = make_dataset(tiny_network(), DatasetSpec(seed=1, n_times=20)).save(tmp_path / "data")
@@ -91,3 +92,14 @@ def test_train_run_reads_a_dataset_folder_without_a_store(tmp_path):
     saved = open_run(None, run.checkpoint)
     stimuli, initial = saved.condition("combined")
     assert stimuli.shape == (2,) and initial.shape == (len(model.species_),)
+
+
+def test_predict_takes_perturbations(db, tmp_path):
+    run_id = trained_run(db, tmp_path / "runs", "ode-default")
+    plain, knocked = tmp_path / "plain.csv", tmp_path / "knocked.csv"
+    base = ["--db", db, "predict", "--run", run_id, "--condition", "TGFB", "--times", "0:10:6"]
+    run(*base, "--out", str(plain))
+    run(*base, "--knockdown", "aSMA=0", "--inhibit", "YAP=0.5", "--out", str(knocked))
+    a, b = pd.read_csv(plain), pd.read_csv(knocked)
+    asma = (b["species"] == "aSMA") & (b["time"] == 10.0)
+    assert b.loc[asma, "value"].item() < 1e-6 < a.loc[asma, "value"].item()

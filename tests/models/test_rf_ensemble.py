@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hmlm_sb.models.baselines._common import fill_unobserved
 from hmlm_sb.models.rf_ensemble import HEADS, RandomForestEnsemble, _transition_rows
 from tests.models.tiny import tiny_dataset
 
@@ -16,7 +17,7 @@ def fitted() -> RandomForestEnsemble:
 
 def test_one_row_per_consecutive_observed_pair():
     observed, _, _, _ = tiny_dataset()
-    rows = _transition_rows(observed)
+    rows = _transition_rows(observed, fill_unobserved(observed))
     pairs = int((observed.observed.sum(axis=1) - 1).sum())
     assert rows["y"].shape == (pairs, len(observed.species))
     assert (rows["dt"] > 0).all()

@@ -6,6 +6,7 @@ import pytest
 from neo4j import exceptions as neo
 
 from hmlm_sb.errors import SchemaVersionError, StoreError
+from hmlm_sb.store.schema import graph_schema
 from hmlm_sb.store.cypher import NEO4J_BATCH_SIZE, NEO4J_SCHEMA_STATEMENTS, NEO4J_WRITES, READS, SHARED_WRITES
 from hmlm_sb.store.cypher import neo4j_statements
 from hmlm_sb.store.base import TrainingRunRecord
@@ -84,10 +85,13 @@ class FakeSession:
         return FakeTx(self.driver, "auto").run(cypher, params)
 
 
+SCHEMA_VERSION = graph_schema().version
+
+
 class FakeDriver:
     """Records every statement; answers the schema version and counts; can fail on cue."""
 
-    def __init__(self, version: str | None = "1.0", fail_with: dict[str, Exception] | None = None,
+    def __init__(self, version: str | None = SCHEMA_VERSION, fail_with: dict[str, Exception] | None = None,
                  answers: dict[str, list[dict]] | None = None):
         self.version = version
         self.answers = answers or {}
@@ -107,7 +111,7 @@ class FakeDriver:
         if cypher == READS["schema_version"]:
             return [{"version": self.version}] if self.version else []
         if cypher == SHARED_WRITES["set_schema_version"]:
-            self.version = "1.0"
+            self.version = SCHEMA_VERSION
         if "RETURN count(" in cypher:
             return [{"count": 0}]
         return self.answers.get(cypher, [])
@@ -131,8 +135,8 @@ def test_opening_an_empty_database_creates_constraints_and_schema_version():
     assert statements(driver, "auto") == NEO4J_SCHEMA_STATEMENTS
     assert all("IF NOT EXISTS" in s for s in NEO4J_SCHEMA_STATEMENTS)
     assert SHARED_WRITES["set_schema_version"] in statements(driver, "explicit")
-    assert store.schema_version() == "1.0"
-    again = FakeDriver(version="1.0")
+    assert store.schema_version() == SCHEMA_VERSION
+    again = FakeDriver(version=SCHEMA_VERSION)
     Neo4jStore(URL, driver=again)
     assert statements(again, "auto") == []
 

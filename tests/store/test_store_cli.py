@@ -9,6 +9,8 @@ import time
 import click
 import pytest
 
+from hmlm_sb.store.schema import graph_schema
+
 from hmlm_sb.cli.main import cli
 from hmlm_sb.cli.store_cmds import parse_params, parse_value
 
@@ -71,7 +73,7 @@ def test_info_creates_the_store_and_counts(run, ladybug_path):
     code, out, err = run("--db", str(ladybug_path), "info")
     assert code == 0, err
     assert ladybug_path.exists()
-    assert "schema version: 1.0" in out and "LadybugDB" in out
+    assert f"schema version: {graph_schema().version}" in out and "LadybugDB" in out
     for name in ("Species", "CROSSTALK", "HAS_XREF"):
         assert name in out
 
@@ -80,7 +82,7 @@ def test_info_as_json(run, filled):
     code, out, _ = run("--db", filled, "info", "--format", "json")
     assert code == 0
     report = json.loads(out)
-    assert report["schema_version"] == "1.0" and report["backend"] == "LadybugDB"
+    assert report["schema_version"] == graph_schema().version and report["backend"] == "LadybugDB"
     assert report["counts"]["Species"] == 7 and report["counts"]["IN_CELL"] == 3
 
 

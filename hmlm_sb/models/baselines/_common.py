@@ -1,17 +1,19 @@
-"""Pieces the baselines share: the prior network as matrices, training arrays, an RK4
-integrator and validation splits drawn from the observed points only."""
+"""Pieces the baselines share: the prior as matrices (from :mod:`hmlm_sb.data.prior`),
+measured entries, initial states with unmeasured species filled from the prior, and
+their ``--quick`` budget. Integrators live in :mod:`hmlm_sb.nn.integrators`, the trainer
+and validation split in :mod:`hmlm_sb.nn.trainer`."""
 from __future__ import annotations
-
-from typing import Callable
 
 import numpy as np
 
+from hmlm_sb.data.prior import build_prior
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
 # the same training budget for every gradient-trained baseline under `hmlm benchmark --quick`
 QUICK_EPOCHS = 100
 QUICK_PATIENCE = 15
+THREADS = 1  # torch threads of a baseline's fit and predict (the benchmark runs models side by side)
 
 
 class QuickBudget:
@@ -22,103 +24,62 @@ class QuickBudget:
         return {"epochs": QUICK_EPOCHS, "patience": QUICK_PATIENCE}
 
 
+def set_threads() -> None:
+    """Every torch baseline runs on :data:`THREADS` threads."""
+    import torch
+
+    torch.set_num_threads(THREADS)
+
+
 def prior_adjacency(network: Network, species: list[str], signed: bool = False) -> np.ndarray:
     """``A[i, j]`` nonzero where the prior has an edge j -> i (sign kept when ``signed``)."""
-    index = {s: k for k, s in enumerate(species)}
-    adj = np.zeros((len(species), len(species)))
-    for reg in network.regulations():
-        if reg.source in index and reg.target in index:
-            value = (reg.sign or 1) if signed else 1.0
-            adj[index[reg.target], index[reg.source]] = value
-    return adj
+    return build_prior(network, species, strict=False).adjacency(signed)
 
 
-def input_targets(network: Network, inputs: list[str], species: list[str]) -> np.ndarray:
-    """``M[i, s] = 1`` where input reaction i drives species s."""
-    index = {s: k for k, s in enumerate(species)}
-    out = np.zeros((len(inputs), len(species)))
-    for i, rid in enumerate(inputs):
-        rxn = network.reactions.get(rid)
-        if rxn is None:
-            continue
-        for tgt in rxn.targets():
-            if tgt.species in index:
-                out[i, index[tgt.species]] = 1.0
-    return out
+def measured_entries(train: Trajectories) -> np.ndarray:
+    """``(C, T, S)`` entries a model may learn from: observed time points with a value."""
+    return train.observed[:, :, None] & np.isfinite(train.values)
 
 
 def observed_points(train: Trajectories) -> np.ndarray:
-    """``(C, T)`` mask of points a model may learn from: observed and measured."""
-    finite = np.isfinite(train.values).all(axis=2)
-    return train.observed & finite
+    """``(C, T)`` time points with at least one measured entry."""
+    return measured_entries(train).any(axis=2)
 
 
-def validation_split(mask: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split observed points (never the first of a condition) into (fit, validation) masks.
-
-    Conditions with fewer than four observed points keep all of them for fitting.
-    """
-    rng = np.random.default_rng(seed)
-    fit, val = mask.copy(), np.zeros_like(mask)
-    for c in range(mask.shape[0]):
-        idx = np.flatnonzero(mask[c])[1:]
-        if len(idx) < 3:
-            continue
-        n_val = max(1, int(round(fraction * len(idx))))
-        chosen = rng.choice(idx, size=n_val, replace=False)
-        fit[c, chosen] = False
-        val[c, chosen] = True
-    return fit, val
+def prior_y0(network: Network, species: list[str]) -> np.ndarray:
+    """(S,) the prior's initial state (0 for species it lacks)."""
+    return np.array([float(network.species[s].initial) if s in network.species else 0.0 for s in species])
 
 
-def fill_unobserved(train: Trajectories) -> np.ndarray:
-    """Values with unobserved points replaced by linear interpolation over observed ones."""
-    mask = observed_points(train)
+def initial_state(initial: np.ndarray, y0: np.ndarray) -> np.ndarray:
+    """``initial`` (C, S) with unmeasured (NaN) species taken from ``y0`` (S,)."""
+    initial = np.atleast_2d(np.asarray(initial, dtype=float))
+    return np.where(np.isfinite(initial), initial, np.broadcast_to(y0, initial.shape))
+
+
+def fill_unobserved(train: Trajectories, y0: np.ndarray | None = None) -> np.ndarray:
+    """Values with every entry not measured replaced by linear interpolation over the
+    measured entries of the same species and condition (the initial state counts as one);
+    a species never measured stays at its initial state (``y0`` where that is NaN too)."""
+    measured = measured_entries(train)
+    start = initial_state(train.initial, np.zeros(len(train.species)) if y0 is None else y0)
     out = np.array(train.values, dtype=float)
     for c in range(out.shape[0]):
-        t_obs = train.times[mask[c]]
-        if len(t_obs) == 0:
-            out[c] = train.initial[c]
-            continue
         for s in range(out.shape[2]):
-            out[c, :, s] = np.interp(train.times, t_obs, train.values[c, mask[c], s])
+            idx = np.flatnonzero(measured[c, :, s])
+            if len(idx) == 0:
+                out[c, :, s] = start[c, s]
+                continue
+            t_obs, v_obs = train.times[idx], train.values[c, idx, s]
+            if idx[0] != 0:
+                t_obs, v_obs = np.concatenate([[train.times[0]], t_obs]), np.concatenate([[start[c, s]], v_obs])
+            out[c, :, s] = np.interp(train.times, t_obs, v_obs)
     return out
 
 
-def rk4(rhs: Callable, x0, t0: float, times, max_step: float, order: int = 4):
-    """Fixed-step RK4 (torch): states ``(C, T, S)`` at ``times`` (sorted) from ``x0`` at ``t0``.
-
-    ``order=2`` takes midpoint steps instead (half the cost, for learned vector fields).
-    Each interval between requested times is cut into equal steps no longer than
-    ``max_step``; requested times before ``t0`` return ``x0``.
-    """
-    import torch
-
-    x, t, out = x0, float(t0), []
-    for target in np.asarray(times, dtype=float):
-        span = float(target) - t
-        if span > 0:
-            n = max(1, int(np.ceil(span / max_step - 1e-9)))
-            h = span / n
-            for _ in range(n):
-                if order == 2:
-                    x = x + h * rhs(x + 0.5 * h * rhs(x))
-                    continue
-                k1 = rhs(x)
-                k2 = rhs(x + 0.5 * h * k1)
-                k3 = rhs(x + 0.5 * h * k2)
-                k4 = rhs(x + h * k3)
-                x = x + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
-            t = float(target)
-        out.append(x)
-    return torch.stack(out, dim=1)
-
-
-def masked_mse(pred, target, mask):
-    """Mean squared error over ``mask[c, t]`` points (torch)."""
-    diff = (pred - target) ** 2
-    weight = mask.unsqueeze(-1).to(diff.dtype)
-    return (diff * weight).sum() / (weight.sum() * pred.shape[-1]).clamp(min=1.0)
+def perturbed_columns(train: Trajectories) -> np.ndarray:
+    """Species positions that some training condition inhibits or knocks down."""
+    return np.flatnonzero(((train.inhibit != 1) | (train.knockdown != 1)).any(axis=0))
 
 
 def check_fitted(model) -> None:

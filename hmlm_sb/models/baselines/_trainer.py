@@ -1,72 +1,75 @@
 """Gradient training of a continuous-time model through RK4, shared by the neural ODEs.
 
-Full-batch Adam on the mean squared error at the fit points; a validation split of the
-observed points (never the held-out points) picks the best epoch and stops early.
+The shared full-batch trainer (:func:`hmlm_sb.nn.trainer.train_full_batch`) on the mean
+squared error at the measured fit entries; the validation split of the observed points
+(never the held-out points) picks the best epoch and stops early. A model's vector field
+is ``make_rhs(params, conditions) -> (x -> dx/dt)`` where ``conditions`` holds the
+stimuli, inhibit and knockdown tensors of the batch.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import torch
 
-from hmlm_sb.models.base import ProgressCallback
-from hmlm_sb.models.baselines._common import masked_mse, observed_points, rk4, validation_split
+from hmlm_sb.models.baselines._common import initial_state, measured_entries
+from hmlm_sb.nn.integrators import rk4
+from hmlm_sb.nn.trainer import Budget, masked_mse, split_entries, train_full_batch
+from hmlm_sb.reporting import ProgressCallback
 from hmlm_sb.trajectories import Trajectories
 
 
-def train_ode(parameters: dict, make_rhs: Callable, penalty: Callable, train: Trajectories, *,
+@dataclass
+class Batch:
+    """A batch of conditions as tensors: stimuli (C, I), inhibit and knockdown (C, S)."""
+
+    stimuli: torch.Tensor
+    inhibit: torch.Tensor
+    knockdown: torch.Tensor
+
+    @classmethod
+    def of(cls, stimuli, inhibit, knockdown, dtype=torch.float32) -> "Batch":
+        def tensor(a):
+            return torch.as_tensor(np.asarray(a, dtype=float), dtype=dtype)
+        return cls(tensor(stimuli), tensor(inhibit), tensor(knockdown))
+
+
+def train_ode(parameters: dict, make_rhs: Callable, penalty: Callable, train: Trajectories, y0: np.ndarray, *,
               epochs: int, lr: float, max_step: float, val_fraction: float, patience: int,
               seed: int, label: str, progress: ProgressCallback | None = None,
               order: int = 4) -> tuple[dict, float]:
     """Fit ``parameters`` (name -> leaf tensor); return (best parameter values, validation MSE).
 
-    ``make_rhs(params, stimuli)`` gives ``x -> dx/dt``; ``penalty(params)`` a scalar added
-    to the loss (regularisation).
+    ``penalty(params)`` is a scalar added to the loss (regularisation); ``y0`` (S,) fills
+    unmeasured initial states.
     """
-    import torch
-
-    mask = observed_points(train)
-    fit_mask, val_mask = validation_split(mask, val_fraction, seed)
-    used = mask.any(axis=0)
+    measured = measured_entries(train)
+    fit_mask, val_mask = split_entries(measured, val_fraction, seed)
+    used = measured.any(axis=(0, 2))
     times = train.times[used]
     target = torch.as_tensor(np.nan_to_num(train.values[:, used]), dtype=torch.float32)
     fit_m, val_m = torch.as_tensor(fit_mask[:, used]), torch.as_tensor(val_mask[:, used])
-    stim = torch.as_tensor(train.stimuli, dtype=torch.float32)
-    x0 = torch.as_tensor(train.initial, dtype=torch.float32)
-    opt = torch.optim.Adam(list(parameters.values()), lr=lr)
-    best, best_state, stale = np.inf, _snapshot(parameters), 0
-    for epoch in range(epochs):
-        pred = rk4(make_rhs(parameters, stim), x0, float(train.times[0]), times, max_step, order)
+    batch = Batch.of(train.stimuli, train.inhibit, train.knockdown)
+    x0 = torch.as_tensor(initial_state(train.initial, y0), dtype=torch.float32)
+    has_val = bool(val_m.any())
+
+    def objective():
+        pred = rk4(make_rhs(parameters, batch), x0, float(train.times[0]), times, max_step, order)
         loss = masked_mse(pred, target, fit_m)
-        opt.zero_grad()
-        (loss + penalty(parameters)).backward()
-        torch.nn.utils.clip_grad_norm_(list(parameters.values()), 1.0)
-        opt.step()
         with torch.no_grad():
-            score = float(masked_mse(pred, target, val_m)) if bool(val_m.any()) else float(loss)
-        if not np.isfinite(score):
-            break
-        if score < best - 1e-7:
-            best, best_state, stale = score, _snapshot(parameters), 0
-        else:
-            stale += 1
-        if progress:
-            progress(epoch + 1, epochs, f"{label} loss {float(loss):.4f}")
-        if stale >= patience:
-            break
-    return best_state, best
+            score = masked_mse(pred, target, val_m) if has_val else None
+        return loss, penalty(parameters), score
+
+    budget = Budget(epochs=epochs, patience=patience, lr=lr, clip=1.0)
+    result = train_full_batch(parameters, objective, budget, label=label, progress=progress)
+    return result.best, result.score
 
 
-def _snapshot(parameters: dict) -> dict:
-    return {k: v.detach().clone() for k, v in parameters.items()}
-
-
-def integrate(make_rhs: Callable, parameters: dict, stimuli: np.ndarray, initial: np.ndarray,
+def integrate(make_rhs: Callable, parameters: dict, batch: Batch, initial: np.ndarray,
               t0: float, times: np.ndarray, max_step: float, order: int = 4) -> np.ndarray:
-    import torch
-
     with torch.no_grad():
-        stim = torch.as_tensor(np.asarray(stimuli, dtype=float), dtype=torch.float32)
         x0 = torch.as_tensor(np.asarray(initial, dtype=float), dtype=torch.float32)
-        out = rk4(make_rhs(parameters, stim), x0, t0, np.asarray(times, dtype=float), max_step, order)
+        out = rk4(make_rhs(parameters, batch), x0, t0, np.asarray(times, dtype=float), max_step, order)
     return out.numpy().astype(float)

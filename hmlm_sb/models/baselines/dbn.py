@@ -18,9 +18,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import (QuickBudget, check_fitted, input_targets, observed_points, prior_adjacency,
-                                              validation_split)
+from hmlm_sb.data.prior import build_prior
+from hmlm_sb.models.base import DynamicsModel, ProgressCallback, perturbation_factors
+from hmlm_sb.models.baselines._common import (QuickBudget, check_fitted, fill_unobserved, initial_state,
+                                              measured_entries, perturbed_columns, prior_y0, set_threads)
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
@@ -36,8 +37,6 @@ class DynamicBayesianNetwork(QuickBudget, DynamicsModel):
     def __init__(self, structure: str = "prior", ridge: float = 1e-4, l1: float = 1e-4,
                  prior_discount: float = 0.1, epochs: int = 200, lr: float = 0.05,
                  val_fraction: float = 0.2, patience: int = 25, clip: float = 1.5):
-        if structure not in STRUCTURES:
-            raise ValueError(f"structure must be one of {STRUCTURES}, not {structure!r}")
         self.structure = structure
         self.ridge = ridge
         self.l1 = l1
@@ -56,53 +55,68 @@ class DynamicBayesianNetwork(QuickBudget, DynamicsModel):
             progress: ProgressCallback | None = None) -> "DynamicBayesianNetwork":
         import torch
 
+        from hmlm_sb.nn.trainer import Budget, split_entries, train_full_batch
+
+        if self.structure not in STRUCTURES:
+            raise ValueError(f"structure must be one of {STRUCTURES}, not {self.structure!r}")
+        set_threads()
         torch.manual_seed(seed)
         self.species_ = list(train.species)
         self.t0_ = float(train.times[0])
         n = len(self.species_)
-        adj = prior_adjacency(prior, self.species_) > 0
+        graph = build_prior(prior, self.species_, train.inputs, strict=False)
+        adj = graph.adjacency() > 0
         np.fill_diagonal(adj, False)
         self.prior_mask_ = adj
-        self.input_mask_ = input_targets(prior, list(train.inputs), self.species_)
-        mask = observed_points(train)
-        fit_mask, val_mask = validation_split(mask, self.val_fraction, seed)
-        fit_pairs = _pairs(train, fit_mask)
-        val_pairs = [p for p in _pairs(train, mask) if val_mask[p[0], p[2]]]
+        self.y0_ = prior_y0(prior, self.species_)
+        self.perturbed_ = perturbed_columns(train)
+        # perturbations enter as inputs acting on every species: 1 - factor of each perturbed species
+        self.input_mask_ = np.vstack([graph.input_matrix, np.ones((2 * len(self.perturbed_), n))])
+        measured = measured_entries(train)
+        fit_entries, val_entries = split_entries(measured, self.val_fraction, seed)
+        points = measured.any(axis=2)
+        fit_pairs = _pairs(train, fit_entries.any(axis=2), fit_entries.any(axis=2))
+        val_pairs = _pairs(train, points, val_entries.any(axis=2))
+        n_in = self.input_mask_.shape[0]
         params = {"W": torch.zeros(n, n, dtype=torch.float64, requires_grad=True),
                   "d": torch.full((n,), -1.0, dtype=torch.float64, requires_grad=True),
-                  "B": torch.zeros(len(train.inputs), n, dtype=torch.float64, requires_grad=True),
+                  "B": torch.zeros(n_in, n, dtype=torch.float64, requires_grad=True),
                   "c": torch.zeros(n, dtype=torch.float64, requires_grad=True)}
         self.params_ = params
         l1_weight = torch.as_tensor(np.where(adj, self.prior_discount, 1.0) * self.l1)
-        opt = torch.optim.Adam(list(params.values()), lr=self.lr)
-        values = torch.as_tensor(np.nan_to_num(train.values))
-        stimuli = torch.as_tensor(train.stimuli)
-        best, best_state, stale = np.inf, {k: v.detach().clone() for k, v in params.items()}, 0
-        for epoch in range(self.epochs if fit_pairs else 0):
-            loss = self._pair_loss(fit_pairs, values, stimuli, train.times)
+        values = torch.as_tensor(fill_unobserved(train, self.y0_))
+        fit_m, val_m = torch.as_tensor(fit_entries), torch.as_tensor(val_entries)
+        inputs = torch.as_tensor(self._inputs(train.stimuli, train.inhibit, train.knockdown))
+
+        def objective():
+            loss = self._pair_loss(fit_pairs, values, inputs, train.times, fit_m)
             weights = self._matrices()["A"]
             reg = self.ridge * (weights ** 2).sum()
             if self.structure == "l1":
                 reg = reg + (l1_weight * weights.abs()).sum()
-            opt.zero_grad()
-            (loss + reg).backward()
-            opt.step()
             with torch.no_grad():
-                score = float(self._pair_loss(val_pairs, values, stimuli, train.times)) if val_pairs else float(loss)
-            if score < best - 1e-9:
-                best, best_state, stale = score, {k: v.detach().clone() for k, v in params.items()}, 0
-            else:
-                stale += 1
-            if progress:
-                progress(epoch + 1, self.epochs, f"dbn loss {float(loss):.4f}")
-            if stale >= self.patience:
-                break
-        self.params_ = best_state
+                score = self._pair_loss(val_pairs, values, inputs, train.times, val_m) if val_pairs else None
+            return loss, reg, score
+
+        budget = Budget(epochs=self.epochs if fit_pairs else 0, patience=self.patience, lr=self.lr, tolerance=1e-9)
+        result = train_full_batch(params, objective, budget, label="dbn", progress=progress)
+        self.params_ = result.best
         with torch.no_grad():
-            residuals = self._residuals(fit_pairs, values, stimuli, train.times)
-            self.noise_var_ = residuals.pow(2).mean(dim=0).numpy() if len(fit_pairs) else np.zeros(n)
-        self.validation_mse_ = best
+            residuals = self._residuals(fit_pairs, values, inputs, train.times)
+            if len(fit_pairs):
+                entry = fit_m[[c for c, _, _ in fit_pairs], [b for _, _, b in fit_pairs]].to(torch.float64)
+                self.noise_var_ = ((residuals ** 2 * entry).sum(0) / entry.sum(0).clamp(min=1)).numpy()
+            else:
+                self.noise_var_ = np.zeros(n)
+        self.validation_mse_ = result.score
         return self
+
+    def _inputs(self, stimuli, inhibit, knockdown) -> np.ndarray:
+        """Stimuli plus ``1 - factor`` of each species perturbed in training: (C, I + 2P)."""
+        stimuli = np.atleast_2d(np.asarray(stimuli, dtype=float))
+        cols = self.perturbed_
+        return np.hstack([stimuli, 1 - np.asarray(inhibit, dtype=float)[:, cols],
+                          1 - np.asarray(knockdown, dtype=float)[:, cols]])
 
     def _matrices(self) -> dict:
         import torch
@@ -145,14 +159,22 @@ class DynamicBayesianNetwork(QuickBudget, DynamicsModel):
         nxt = (trans[g_idx] @ z.unsqueeze(-1)).squeeze(-1)[:, :n]
         return nxt - values[c_idx, [b for _, _, b in pairs]]
 
-    def _pair_loss(self, pairs, values, stimuli, times):
-        return self._residuals(pairs, values, stimuli, times).pow(2).mean()
+    def _pair_loss(self, pairs, values, stimuli, times, entries):
+        import torch
+
+        """Mean squared residual over the measured entries of each pair's end point."""
+        weight = entries[[c for c, _, _ in pairs], [b for _, _, b in pairs]].to(torch.float64)
+        return (self._residuals(pairs, values, stimuli, times).pow(2) * weight).sum() / weight.sum().clamp(min=1)
 
     def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
-                conditions: list[str] | None = None) -> np.ndarray:
+                conditions: list[str] | None = None, *, inhibit: np.ndarray | None = None,
+                knockdown: np.ndarray | None = None) -> np.ndarray:
         import torch
 
         check_fitted(self)
+        set_threads()
+        initial = initial_state(initial, self.y0_)
+        stimuli = self._inputs(stimuli, *perturbation_factors(inhibit, knockdown, initial.shape))
         times = np.asarray(times, dtype=float)
         points = np.concatenate([[self.t0_], np.maximum(times, self.t0_)])
         gaps = np.diff(points)
@@ -177,10 +199,11 @@ class DynamicBayesianNetwork(QuickBudget, DynamicsModel):
         return out
 
 
-def _pairs(train: Trajectories, mask: np.ndarray) -> list[tuple[int, int, int]]:
-    """(condition, from index, to index) of consecutive points of ``mask``."""
+def _pairs(train: Trajectories, points: np.ndarray, ends: np.ndarray) -> list[tuple[int, int, int]]:
+    """(condition, from index, to index) of consecutive ``points`` whose end is in ``ends``."""
     out = []
-    for c in range(mask.shape[0]):
-        idx = np.flatnonzero(mask[c])
-        out += [(c, int(a), int(b)) for a, b in zip(idx[:-1], idx[1:]) if train.times[b] > train.times[a]]
+    for c in range(points.shape[0]):
+        idx = np.flatnonzero(points[c])
+        out += [(c, int(a), int(b)) for a, b in zip(idx[:-1], idx[1:])
+                if train.times[b] > train.times[a] and ends[c, b]]
     return out

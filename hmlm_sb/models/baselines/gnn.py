@@ -5,7 +5,8 @@ self loops added): each species' features are its state, the stimulus reaching i
 learned embedding; ``layers`` GCN (or GAT) layers with tanh, then a linear read-out
 giving the level each species relaxes to, as in the logic-based ODE:
 ``dx_i/dt = k_i (sigmoid(g(h_i) + b_i) - x_i)``. Trained through RK4 like the other neural ODEs.
-Messages flow only along known edges, so a hidden edge is visible only through
+Inhibition scales the state a species shows its neighbours, knockdown the level it
+relaxes to. Messages flow only along known edges, so a hidden edge is visible only through
 multi-hop paths.
 """
 from __future__ import annotations
@@ -17,9 +18,11 @@ import torch
 from torch_geometric.nn import GATConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
+from hmlm_sb.data.prior import build_prior
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
-from hmlm_sb.models.baselines._common import QuickBudget, check_fitted, input_targets, prior_adjacency
-from hmlm_sb.models.baselines._trainer import integrate, train_ode
+from hmlm_sb.models.base import perturbation_factors
+from hmlm_sb.models.baselines._common import QuickBudget, check_fitted, initial_state, prior_y0, set_threads
+from hmlm_sb.models.baselines._trainer import Batch, integrate, train_ode
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
@@ -37,8 +40,6 @@ class GraphODE(QuickBudget, DynamicsModel):
     def __init__(self, conv: str = "gcn", hidden: int = 16, layers: int = 2, embed: int = 8,
                  weight_decay: float = 1e-5, epochs: int = 200, lr: float = 0.01,
                  max_step: float = 1.0, val_fraction: float = 0.2, patience: int = 25):
-        if conv not in CONVS:
-            raise ValueError(f"conv must be one of {CONVS}, not {conv!r}")
         self.conv = conv
         self.hidden = hidden
         self.layers = layers
@@ -56,44 +57,55 @@ class GraphODE(QuickBudget, DynamicsModel):
 
     def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
             progress: ProgressCallback | None = None) -> "GraphODE":
+        if self.conv not in CONVS:
+            raise ValueError(f"conv must be one of {CONVS}, not {self.conv!r}")
+        set_threads()
         torch.manual_seed(seed)
         self.species_ = list(train.species)
         self.t0_ = float(train.times[0])
-        n = len(self.species_)
-        adj = prior_adjacency(prior, self.species_, signed=True)
-        target, source = np.nonzero(adj)
-        self.edge_index_ = np.vstack([source, target]).astype(np.int64)
-        self.edge_sign_ = np.sign(adj[target, source]).astype(np.int64)
-        self.input_mask_ = input_targets(prior, list(train.inputs), self.species_)
-        self.net_ = VectorField(self.conv, 2 + self.embed, self.hidden, self.layers, n, self.embed,
-                                self.edge_index_, self.edge_sign_)
+        graph = build_prior(prior, self.species_, train.inputs, strict=False)
+        self.edge_index_, self.edge_sign_ = graph.unique_edges()
+        self.input_mask_ = graph.input_matrix
+        self.net_ = self._vector_field()
         params = dict(self.net_.named_parameters())
 
         def penalty(p):
             return self.weight_decay * sum((v ** 2).sum() for v in p.values())
 
+        self.y0_ = prior_y0(prior, self.species_)
         best, self.validation_mse_ = train_ode(
-            params, self._make_rhs, penalty, train, epochs=self.epochs, lr=self.lr,
+            params, self._make_rhs, penalty, train, self.y0_, epochs=self.epochs, lr=self.lr,
             max_step=self.max_step, val_fraction=self.val_fraction, patience=self.patience,
             seed=seed, label="gnn", progress=progress, order=2)
         with torch.no_grad():
             for name, value in self.net_.named_parameters():
                 value.copy_(best[name])
-        self.params_ = dict(self.net_.named_parameters())
         return self
 
-    def _make_rhs(self, params: dict, stimuli):
-        drive = stimuli @ torch.as_tensor(self.input_mask_, dtype=stimuli.dtype)  # (C, N)
+    def _restore_modules(self) -> None:
+        """The empty vector field of a loaded checkpoint (its weights are loaded next)."""
+        self.net_ = self._vector_field()
+
+    def _vector_field(self) -> "VectorField":
+        return VectorField(self.conv, 2 + self.embed, self.hidden, self.layers, len(self.species_), self.embed,
+                           self.edge_index_, self.edge_sign_)
+
+    def _make_rhs(self, params: dict, batch: Batch):
+        drive = batch.stimuli @ torch.as_tensor(self.input_mask_, dtype=batch.stimuli.dtype)  # (C, N)
 
         def rhs(x):
-            return self.net_(x, drive)
+            return self.net_(x, drive, batch.inhibit, batch.knockdown)
 
         return rhs
 
     def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
-                conditions: list[str] | None = None) -> np.ndarray:
+                conditions: list[str] | None = None, *, inhibit: np.ndarray | None = None,
+                knockdown: np.ndarray | None = None) -> np.ndarray:
         check_fitted(self)
-        return integrate(self._make_rhs, self.params_, stimuli, initial, self.t0_, times, self.max_step, 2)
+        set_threads()
+        initial = initial_state(initial, self.y0_)
+        batch = Batch.of(stimuli, *perturbation_factors(inhibit, knockdown, initial.shape))
+        return integrate(self._make_rhs, {}, batch, initial, self.t0_, times, self.max_step, 2)
 
 
 class VectorField(torch.nn.Module):
@@ -123,9 +135,12 @@ class VectorField(torch.nn.Module):
         self.bias = torch.nn.Parameter(torch.zeros(n))
         self.log_rate = torch.nn.Parameter(torch.full((n,), -1.0))
 
-    def forward(self, x, drive):
+    def forward(self, x, drive, inhibit=None, knockdown=None):
+        """``inhibit`` scales the state each species shows its neighbours, ``knockdown``
+        the level it relaxes to (both (C, N), None = ones)."""
         c, n = x.shape[0], self.n
-        h = torch.cat([x.unsqueeze(-1), drive.unsqueeze(-1),
+        shown = x if inhibit is None else x * inhibit
+        h = torch.cat([shown.unsqueeze(-1), drive.unsqueeze(-1),
                        self.embedding.unsqueeze(0).expand(c, -1, -1)], dim=-1)
         for layer in self.convs:
             if self.conv == "gcn":
@@ -135,6 +150,8 @@ class VectorField(torch.nn.Module):
                 batch = torch.cat([self.edges + k * n for k in range(c)], dim=1)
                 h = torch.tanh(layer(h.reshape(c * n, -1), batch)).reshape(c, n, -1)
         target = torch.sigmoid(self.readout(h).squeeze(-1) + self.bias)
+        if knockdown is not None:
+            target = target * knockdown
         return torch.exp(self.log_rate).clamp(max=RATE_MAX) * (target - x)
 
 
