@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from hmlm_sb.sim.netflux_ode import CompiledNetwork, OdeParams, _edge_literal_pairs
+from hmlm_sb.sim.netflux_kernel import CompiledNetwork, OdeParams, _edge_literal_pairs
 
 # RODAS3 in the form  G = 1/(h gamma) - J,  G K_i = f(Y_i) + sum_j C_ij / h K_j,
 # Y_i = y + sum_j A_ij K_j,  y_new = y + sum M_i K_i,  error = sum E_i K_i = K_4

@@ -105,7 +105,6 @@ def test_each_member_takes_its_own_steps(rogers: Network) -> None:
 
 
 def test_auto_falls_back_to_bdf_when_the_batched_solver_gives_up(rogers: Network, monkeypatch) -> None:
-    import hmlm_sb.sim.batched as batched
     import hmlm_sb.sim.netflux_ode as netflux_ode
 
     compiled = compile_network(rogers)
@@ -115,7 +114,7 @@ def test_auto_falls_back_to_bdf_when_the_batched_solver_gives_up(rogers: Network
     def give_up(*_args, **_kwargs):
         raise RuntimeError("batched ODE solver failed: step size below 1e-13")
 
-    monkeypatch.setattr(batched, "simulate_batched", give_up)
+    monkeypatch.setattr(netflux_ode, "simulate_batched", give_up)
     monkeypatch.setattr(netflux_ode, "BATCHED_MIN", 2)
     assert np.array_equal(simulate(compiled, times, params), simulate(compiled, times, params, method="BDF"))
     with pytest.raises(RuntimeError, match="step size"):
