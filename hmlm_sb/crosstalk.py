@@ -17,14 +17,15 @@ member of A.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from hmlm_sb.network import Network, element_uid
 from hmlm_sb.store.base import CrosstalkEdge
-from hmlm_sb.store.crosstalk_rows import CROSSTALK_COLUMNS, crosstalk_query, crosstalk_rows, resolve_nodes  # noqa: F401
+from hmlm_sb.store.crosstalk_rows import (CROSSTALK_COLUMNS, crosstalk_query, crosstalk_rows,  # noqa: F401
+                                         resolve_nodes, unidentifiable_note, ATTENTION)
 
 DEFAULT_RELATIVE_THRESHOLD = 0.05
 DEFAULT_TOP_K_SPECIES = 500
@@ -205,12 +206,164 @@ def model_crosstalk(model, conditions: Sequence[str]) -> dict[str, np.ndarray]:
     return out
 
 
+# ---- confidence and identifiability -----------------------------------------------------------
+LOCKSTEP_R = 0.95  # two candidate sources with |r| above this over the observed points cannot be told apart
+MOVING_RANGE = 0.05  # a source whose observed range is below this barely moves: it cannot be attributed
+DEFAULT_CONFIDENCE_TOP_K = 50
+
+
+def edge_confidence(members: Sequence[np.ndarray], top_k: int = DEFAULT_CONFIDENCE_TOP_K) -> tuple[np.ndarray, np.ndarray]:
+    """(sign (S, S) in {-1, 0, 1}: of the members' median influence, confidence (S, S):
+    fraction of members that rank the pair among their ``top_k`` off-diagonal |influence|)."""
+    stack = np.stack([np.nan_to_num(np.asarray(m, dtype=float)) for m in members])
+    n = stack.shape[1]
+    off = ~np.eye(n, dtype=bool)
+    hits = np.zeros((n, n))
+    for m in stack:
+        weights = np.where(off, np.abs(m), 0.0).ravel()
+        k = min(top_k, int((weights > 0).sum()))
+        if k:
+            top = np.argpartition(-weights, k - 1)[:k]
+            hits.ravel()[top] += 1
+    return np.sign(np.median(stack, axis=0)).astype(int), hits / len(stack)
+
+
+def identifiable_sources(values: np.ndarray, known: set[tuple[int, int]] | None = None,
+                         r_threshold: float = LOCKSTEP_R, min_range: float = MOVING_RANGE) -> np.ndarray:
+    """(S, S) bool from observed states ``values`` (N, S): ``[i, j]`` when source j moves
+    (range > ``min_range``) and no other candidate source k of target i (k not i or j,
+    (k -> i) not in ``known``: (source, target) index pairs) is in lockstep with j
+    (|r| > ``r_threshold``). Partial readouts: unmeasured species never qualify."""
+    values = np.asarray(values, dtype=float)
+    n = values.shape[1]
+    measured = np.isfinite(values).all(axis=0)
+    filled = np.where(np.isfinite(values), values, 0.0)
+    centred = filled - filled.mean(axis=0)
+    norm = np.sqrt((centred ** 2).sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = np.abs((centred.T @ centred) / np.outer(norm, norm))
+    corr[~np.isfinite(corr)] = 0.0
+    lock = (corr > r_threshold) & ~np.eye(n, dtype=bool)
+    moving = measured & (np.ptp(filled, axis=0) > min_range)
+    known = known or set()
+    out = np.zeros((n, n), dtype=bool)
+    for i in range(n):
+        candidates = np.array([(k, i) not in known for k in range(n)])
+        candidates[i] = False
+        for j in np.flatnonzero(moving):
+            if j == i:
+                continue
+            others = candidates.copy()
+            others[j] = False
+            out[i, j] = not (lock[j] & others).any()
+    return out
+
+
+def design_identifiability(data, network: Network) -> tuple[np.ndarray, str | None]:
+    """(identifiable (S, S) of the data's observed points, one-line warning or None).
+
+    The warning is given when fewer than half of the moving candidate sources can be told
+    apart from the others: then the data cannot say which species acts, and ranked edges
+    would present noise as findings."""
+    values = data.values[data.observed]
+    index = {s: k for k, s in enumerate(data.species)}
+    known = {(index[a], index[b]) for a, b in known_species_pairs(network) if a in index and b in index}
+    ident = identifiable_sources(values, known)
+    filled = np.where(np.isfinite(values), values, 0.0)
+    moving = np.isfinite(values).all(axis=0) & (np.ptp(filled, axis=0) > MOVING_RANGE)
+    possible = np.outer(np.ones(len(index), dtype=bool), moving) & ~np.eye(len(index), dtype=bool)
+    share = float(ident[possible].mean()) if possible.any() else 0.0
+    if share >= 0.5:
+        return ident, None
+    return ident, (f"warning: this design cannot identify crosstalk sources: only {share:.0%} of candidate "
+                   f"source species move apart from the others (|r| <= {LOCKSTEP_R}) at the observed points; "
+                   "add single-input or perturbation conditions (inhibitions, knockdowns) before reading the edges")
+
+
+def confident_crosstalk_edges(members: Sequence[Mapping[str, np.ndarray]], species: Sequence[str], network: Network, *,
+                              method: str = "jacobian", identifiable: np.ndarray | None = None,
+                              top_k: int = DEFAULT_CONFIDENCE_TOP_K,
+                              threshold: Threshold = Threshold()) -> list[CrosstalkEdge]:
+    """Edges of an ensemble: ``members`` are condition -> (S, S) signed influence (one
+    dict per member, e.g. :func:`hmlm_sb.models.influence.ensemble_influence`); weights are
+    the members' mean |influence| ranked as :func:`crosstalk_edges`; species edges carry
+    ``sign``, ``confidence`` (:func:`edge_confidence`), ``identifiable`` and ``method``;
+    pathway edges carry ``method`` only."""
+    conditions = list(members[0]) if members else []
+    mean = {c: np.mean([np.abs(m[c]) for m in members], axis=0) for c in conditions}
+    edges = crosstalk_edges(mean, species, network, threshold=threshold)
+    index = {species_uid(network, s) if s in network.species else s: k for k, s in enumerate(species)}
+    scored = {c: edge_confidence([m[c] for m in members], top_k) for c in conditions}
+    out = []
+    for edge in edges:
+        if edge.level != "species":
+            out.append(replace(edge, method=method))
+            continue
+        i, j = index[edge.target], index[edge.source]
+        sign, confidence = scored[edge.condition]
+        out.append(replace(edge, sign=int(sign[i, j]), confidence=float(confidence[i, j]), method=method,
+                           identifiable=None if identifiable is None else bool(identifiable[i, j])))
+    return out
+
+
+def mark_hidden(table: "pd.DataFrame", hidden: Iterable[tuple[str, str]]) -> "pd.DataFrame":  # noqa: F821
+    """``table`` (from :func:`crosstalk_table`) with a ``hidden`` column: True where the edge
+    is one the dataset hid from the prior (``hidden``: (source uid, target uid)); for the
+    demo, which knows its truth."""
+    pairs = set(hidden)
+    return table.assign(hidden=[(s, t) in pairs for s, t in zip(table["source"], table["target"])])
+
+
+def hidden_edge_recovery(matrix: np.ndarray, species: Sequence[str], network: Network,
+                         hidden: Iterable[tuple[str, str]]) -> dict[str, float]:
+    """AUROC, AUPR and AUPR lift of |matrix| ([target, source]) for the ``hidden`` (source,
+    target) species ids, among every pair absent from the prior ``network`` (self excluded)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    index = {s: k for k, s in enumerate(species)}
+    n = len(species)
+    candidates = ~np.eye(n, dtype=bool)
+    for a, b in known_species_pairs(network):
+        if a in index and b in index:
+            candidates[index[b], index[a]] = False
+    labels = np.zeros((n, n), dtype=int)
+    for a, b in hidden:
+        if a in index and b in index:
+            labels[index[b], index[a]] = 1
+    y = labels[candidates]
+    score = np.abs(np.nan_to_num(np.asarray(matrix, dtype=float)))[candidates]
+    if y.sum() == 0 or y.sum() == y.size:
+        return {"auroc": float("nan"), "aupr": float("nan"), "aupr_lift": float("nan"), "n_hidden": int(y.sum())}
+    aupr = float(average_precision_score(y, score))
+    return {"auroc": float(roc_auc_score(y, score)), "aupr": aupr, "aupr_lift": aupr / float(y.mean()),
+            "n_hidden": int(y.sum())}
+
+
 # ---- reading back (the rows themselves: hmlm_sb.store.crosstalk_rows) -------------------------
 def crosstalk_table(store, *, level: str = "species", species: str | None = None, pathway: str | None = None,
-                    condition: str | None = None, novel: bool = False, top: int = 20) -> "pd.DataFrame":  # noqa: F821
+                    condition: str | None = None, novel: bool = False, top: int = 20,
+                    min_confidence: float | None = None, method: str | None = None) -> "pd.DataFrame":  # noqa: F821
     """:func:`crosstalk_rows` as a DataFrame (columns :data:`CROSSTALK_COLUMNS`)."""
     import pandas as pd
 
     rows = crosstalk_rows(store, level=level, species=species, pathway=pathway, condition=condition,
-                          novel=novel, top=top)
+                          novel=novel, top=top, min_confidence=min_confidence, method=method)
     return pd.DataFrame(rows, columns=CROSSTALK_COLUMNS)
+
+
+def ensemble_crosstalk_edges(make_model, train, network: Network, *, members: int = 5, seed: int = 0,
+                             method: str = "jacobian", top_k: int = DEFAULT_CONFIDENCE_TOP_K,
+                             threshold: Threshold = Threshold()) -> tuple[list[CrosstalkEdge], str | None]:
+    """What a training run writes back: (edges with sign / confidence / identifiable /
+    method, the one-line design warning or None). ``make_model()`` builds one unfitted
+    member; members are fitted on seeds and bootstraps of ``train``'s conditions
+    (:func:`hmlm_sb.models.influence.ensemble_influence`); ``network`` is the prior the
+    models see (its ids are the species of ``train``)."""
+    from hmlm_sb.models.influence import ensemble_influence, influence_method
+
+    fits = ensemble_influence(make_model, train, network, members=members, seed=seed, method=method)
+    identifiable, warning = design_identifiability(train, network)
+    label = method if method == ATTENTION else influence_method(make_model(), method)
+    edges = confident_crosstalk_edges(fits, list(train.species), network, method=label, identifiable=identifiable,
+                                      top_k=top_k, threshold=threshold)
+    return edges, warning

@@ -24,3 +24,31 @@ def dataset_source(network: Network, n_times: int = 100, **spec_overrides) -> Ca
                              pathways=pathways, network=ds.network)
 
     return build
+
+
+# the Netflux models of ../shared/data/netflux the design benchmark runs by name
+NETFLUX_NETWORKS = {"rogers": "Rogers2022_snm_1_1_rev4.xlsx", "zeigler": "Zeigler2016_cardiac_fibroblast.xlsx",
+                    "kraeutler": "Kraeutler2010_betaAdrenergic.xlsx"}
+
+
+def shared_data_dir():
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    return Path(os.environ.get("HMLM_SHARED_DATA", root.parent / "shared" / "data"))
+
+
+def network_path(name: str):
+    """A network file: a key of NETFLUX_NETWORKS (in the shared data folder) or a path."""
+    from pathlib import Path
+
+    from hmlm_sb.errors import InputError
+
+    if name.lower() in NETFLUX_NETWORKS:
+        path = shared_data_dir() / "netflux" / NETFLUX_NETWORKS[name.lower()]
+    else:
+        path = Path(name)
+    if not path.is_file():
+        raise InputError("network file not found", file=str(path), element="--networks")
+    return path

@@ -51,3 +51,33 @@ def candidate_pairs(known: np.ndarray) -> np.ndarray:
     mask = ~(known > 0)
     np.fill_diagonal(mask, False)
     return mask
+
+
+def species_nrmse(pred: np.ndarray, truth: np.ndarray, min_range: float = RESPONSIVE_RANGE) -> np.ndarray:
+    """Per-species RMSE over every leading axis divided by the species' true range; NaN for
+    species that are not responsive (true range <= ``min_range``) or never measured.
+
+    ``pred`` and ``truth`` are ``(..., S)``; NaN in ``truth`` (not measured) is skipped."""
+    pred = np.asarray(pred, dtype=float).reshape(-1, np.shape(pred)[-1])
+    truth = np.asarray(truth, dtype=float).reshape(-1, np.shape(truth)[-1])
+    out = np.full(truth.shape[1], np.nan)
+    for s in range(truth.shape[1]):
+        measured = np.isfinite(truth[:, s])
+        if measured.sum() < 2:
+            continue
+        span = float(np.ptp(truth[measured, s]))
+        if span > min_range:
+            out[s] = float(np.sqrt(np.mean((pred[measured, s] - truth[measured, s]) ** 2))) / span
+    return out
+
+
+def nrmse_summary(pred: np.ndarray, truth: np.ndarray, species: list[str], worst: int = 10) -> dict:
+    """Median per-species nRMSE over responsive species, and the ``worst`` species by it."""
+    values = species_nrmse(pred, truth)
+    finite = np.flatnonzero(np.isfinite(values))
+    if finite.size == 0:
+        return {"nrmse_median": float("nan"), "nrmse_worst": [], "n_responsive": 0}
+    order = finite[np.argsort(-values[finite], kind="stable")][:worst]
+    return {"nrmse_median": float(np.median(values[finite])),
+            "nrmse_worst": [[species[s], round(float(values[s]), 4)] for s in order],
+            "n_responsive": int(finite.size)}

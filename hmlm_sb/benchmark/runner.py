@@ -77,7 +77,7 @@ def run_benchmark(config: BenchmarkConfig, data_for_seed: Callable[[int], Benchm
         if config.literature:
             _literature_task(data, dense_fits, seed, records, progress)
     shown = set(config.models)
-    records = [r for r in records if r["model"] in shown]
+    records = [r for r in records if r["model"] in shown or r["model"] == "residual-corr"]
     return records, artefacts
 
 
@@ -137,9 +137,10 @@ def _fit_all(config, models, train, prior, seed, target, conditions, label, prog
 
 def _predict(model: DynamicsModel, data: Trajectories, conditions: list[str] | None):
     start = time.perf_counter()
+    kwargs = {"inhibit": data.inhibit, "knockdown": data.knockdown} if getattr(data, "perturbed", False) else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pred = model.predict(data.stimuli, data.initial, data.times, conditions=conditions)
+        pred = model.predict(data.stimuli, data.initial, data.times, conditions=conditions, **kwargs)
     return np.asarray(pred, dtype=float), time.perf_counter() - start
 
 
@@ -242,35 +243,20 @@ def _paper_task(config, data, models, seed, records, progress) -> None:
                                    fit_s, pred_s))
 
 
-def sensitivity(model: DynamicsModel, data: Trajectories, condition: str, step: float = 0.05) -> np.ndarray:
-    """Finite-difference sensitivity ``[i, j] = d x_i(t0 + dt) / d x_j(t0)`` of the trained
-    model, from the condition's mean observed state, over one grid step, diagonal zeroed."""
-    c = data.condition_index(condition)
-    base = np.nanmean(data.values[c][data.observed[c]], axis=0)
-    base = np.clip(np.nan_to_num(base), step, 1 - step)
-    n = len(base)
-    starts = np.vstack([base, base + step * np.eye(n)])
-    stimuli = np.repeat(data.stimuli[c:c + 1], n + 1, axis=0)
-    times = data.times[:2]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = np.asarray(model.predict(stimuli, starts, times, conditions=None), dtype=float)[:, -1]
-    sens = ((out[1:] - out[0]) / step).T
-    np.fill_diagonal(sens, 0.0)
-    return np.nan_to_num(sens)
-
-
 def influence_matrix(model: DynamicsModel, data: Trajectories, condition: str) -> tuple[np.ndarray, str]:
-    matrix = model.crosstalk(condition)
-    if matrix is not None:
-        return np.asarray(matrix, dtype=float), "crosstalk"
-    return sensitivity(model, data, condition), "sensitivity"
+    """The model's influence under ``condition`` (:func:`hmlm_sb.models.influence.influence`:
+    its own rate Jacobian, the correction part where it has one, or the finite-difference
+    fallback) and the method that made it."""
+    from hmlm_sb.models.influence import influence, influence_method
+
+    return influence(model, data, part="correction", conditions=[condition])[condition], influence_method(model)
 
 
 def _edge_task(data, dense_fits, seed, records, artefacts) -> None:
     obs = data.observed
     index = {s: k for k, s in enumerate(obs.species)}
     from hmlm_sb.models.baselines._common import prior_adjacency
+    from hmlm_sb.models.influence import backbone_fit, residual_correlation
 
     known = prior_adjacency(data.prior, obs.species)
     labels = np.zeros_like(known)
@@ -279,8 +265,14 @@ def _edge_task(data, dense_fits, seed, records, artefacts) -> None:
             labels[index[target], index[source]] = 1
     candidates = metrics.candidate_pairs(known)
     condition = HEADLINE_CONDITION if HEADLINE_CONDITION in obs.conditions else obs.conditions[0]
+    window = obs.with_observed(tasks.sparse_mask(len(obs.conditions), len(obs.times), len(obs.times)))
+    matrices = {"residual-corr": (residual_correlation(window, backbone_fit(window, data.prior)), "residual-corr")}
     for name, model in dense_fits.items():
-        matrix, source = influence_matrix(model, obs, condition)
+        matrices[name] = influence_matrix(model, obs, condition)
+        view = model.crosstalk(condition) if seed == 0 else None
+        if view is not None:
+            artefacts["crosstalk"][name] = np.asarray(view, dtype=float)
+    for name, (matrix, source) in matrices.items():
         matrix = np.nan_to_num(matrix)
         scores = metrics.edge_scores(matrix[candidates], labels[candidates])
         records.append({"task": "edges", "setting": "dense", "timepoints": None, "condition": condition,
@@ -288,8 +280,6 @@ def _edge_task(data, dense_fits, seed, records, artefacts) -> None:
                         "masked_to_prior": bool(np.abs(matrix[candidates]).max(initial=0) == 0), **scores})
         if seed == 0:
             artefacts["roc"][name] = (np.abs(matrix[candidates]), labels[candidates])
-            if source == "crosstalk":
-                artefacts["crosstalk"][name] = matrix
 
 
 def _literature_task(data, dense_fits, seed, records, progress) -> None:
@@ -299,7 +289,7 @@ def _literature_task(data, dense_fits, seed, records, progress) -> None:
     obs = data.observed
     for name, model in dense_fits.items():
         result = scorer(model, obs, data.prior)
-        if result is None:
+        if result is None or not result.get("n"):  # none of the published experiments is about this network
             continue
         records.append({"task": "literature", "setting": "dense", "timepoints": None, "condition": "single-input",
                         "split": "published-experiments", "model": name, "seed": seed, **result})

@@ -15,14 +15,20 @@ from hmlm_sb.cli.common import open_store_from, print_rows
 @click.option("--condition", metavar="NAME", help="Only this condition.")
 @click.option("--novel", is_flag=True, help="Only edges that are not a known REGULATES edge.")
 @click.option("--top", "top", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--min-confidence", "min_confidence", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Only edges that at least this fraction of the ensemble ranks in its top k.")
+@click.option("--method", "method", default=None, metavar="NAME",
+              help="Only edges read this way: jacobian, finite-difference, attention (the raw attention "
+                   "view), residual-corr (default: every method but attention).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @click.pass_context
 def crosstalk(ctx: click.Context, species: str | None, pathway: str | None, level: str | None,
-              condition: str | None, novel: bool, top: int, fmt: str) -> None:
+              condition: str | None, novel: bool, top: int, fmt: str, min_confidence: float | None = None,
+              method: str | None = None) -> None:
     """Ranked learned crosstalk edges, strongest first."""
     from hmlm_sb.errors import InputError
-    from hmlm_sb.store.crosstalk_rows import CROSSTALK_COLUMNS, crosstalk_rows
+    from hmlm_sb.store.crosstalk_rows import CROSSTALK_COLUMNS, crosstalk_rows, unidentifiable_note
 
     level = level or ("pathway" if pathway else "species")
     if species and level == "pathway":
@@ -31,13 +37,17 @@ def crosstalk(ctx: click.Context, species: str | None, pathway: str | None, leve
         raise InputError("--pathway selects pathway-level edges; drop --level species", element="--pathway")
     with open_store_from(ctx, read_only=True) as store:
         rows = crosstalk_rows(store, level=level, species=species, pathway=pathway,
-                              condition=condition, novel=novel, top=top)
+                              condition=condition, novel=novel, top=top, min_confidence=min_confidence,
+                              method=method)
     if not rows and fmt == "table":
         click.echo("no crosstalk edges match (train a model and write crosstalk first: "
                    "`hmlm demo` or `hmlm retrain --force`)", err=True)
         return
     title = f"{'novel ' if novel else ''}{level} crosstalk" + (f" under {condition}" if condition else "")
     print_rows(CROSSTALK_COLUMNS, rows, fmt, title=title)
+    note = unidentifiable_note(rows)
+    if note:
+        click.echo(note, err=True)
 
 
 @click.command("retrain")

@@ -48,6 +48,10 @@ class CrosstalkEdge:
     rank: int
     condition: str
     known: bool
+    sign: int | None = None  # +1 / -1 / 0; None: not computed
+    confidence: float | None = None  # fraction of ensemble members with the edge in their top k
+    identifiable: bool | None = None  # the design can tell this source from other candidates
+    method: str | None = None  # how the influence was read (jacobian, attention, ...)
 
 
 class GraphStore(ABC):

@@ -378,4 +378,5 @@ def _refuse_missing_ends(w: Writer, label: str, edges: list[CrosstalkEdge]) -> N
 def _crosstalk_row(edge: CrosstalkEdge, run: TrainingRunRecord) -> dict[str, Any]:
     return {"from": edge.source, "to": edge.target, "weight": float(edge.weight), "rank": int(edge.rank),
             "condition": edge.condition, "run": run.id, "model_kind": run.model_kind, "known": bool(edge.known),
-            "created_at": run.created_at}
+            "created_at": run.created_at, "sign": edge.sign, "confidence": edge.confidence,
+            "identifiable": edge.identifiable, "method": edge.method}

@@ -16,7 +16,7 @@ def test_benchmark_command_writes_results_and_report(tmp_path):
                                             "--no-literature", "--workers", "1"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     data = json.loads((out / "results.json").read_text())
-    assert {r["model"] for r in data["records"]} == {"interp", "ode-default"}
+    assert {r["model"] for r in data["records"]} == {"interp", "ode-default", "residual-corr"}
     assert {r["task"] for r in data["records"]} == {"sparse", "loco", "paper", "edges"}
     assert (out / "report.md").is_file()
 

@@ -62,3 +62,21 @@ def test_paper_indices_follow_the_notebook():
     assert tasks.paper_indices(50, 4).tolist() == [0, 12, 24, 36]
     assert tasks.paper_indices(50, 8).tolist() == list(range(0, 48, 6))
     assert len(tasks.paper_indices(100, 16)) == 16
+
+
+def test_species_nrmse_divides_by_the_true_range_and_skips_flat_species():
+    t = np.linspace(0, 1, 11)
+    truth = np.stack([t, 0.5 * t, np.full_like(t, 0.3)], axis=1)
+    pred = truth + np.array([0.1, 0.1, 0.1])
+    values = metrics.species_nrmse(pred, truth)
+    assert values[0] == pytest.approx(0.1) and values[1] == pytest.approx(0.2)
+    assert np.isnan(values[2])  # flat: not responsive
+    summary = metrics.nrmse_summary(pred, truth, ["a", "b", "c"], worst=1)
+    assert summary["nrmse_median"] == pytest.approx(0.15)
+    assert summary["nrmse_worst"] == [["b", 0.2]] and summary["n_responsive"] == 2
+
+
+def test_species_nrmse_skips_unmeasured_points():
+    truth = np.array([[0.0], [np.nan], [1.0], [0.5]])
+    pred = np.array([[0.0], [9.0], [1.0], [0.5]])
+    assert metrics.species_nrmse(pred, truth)[0] == pytest.approx(0.0)

@@ -1,0 +1,230 @@
+"""Influence: how much species j moves species i's rate in a trained model, one way for all.
+
+``influence(model, data)[condition][i, j]`` is ``d rate_i / d y_j`` (signed; j acts on i,
+the orientation of :meth:`DynamicsModel.crosstalk`), averaged over the states of the
+condition's observed time points: the measured data where measured, the model's own
+prediction for species that were not.
+
+Methods:
+
+- ``jacobian`` (default): the model's own ``rate_jacobian(states (N, S), stimuli (N, I),
+  inhibit (N, S), knockdown (N, S), part) -> (N, S, S)`` (autograd of its vector field;
+  ``part="correction"`` is the learned correction alone, ``"full"`` the whole field).
+  A model without ``rate_jacobian`` falls back to **finite differences of ``predict``
+  with respect to the initial state over a short horizon** ``h``:
+  ``M(h) = (d x(t0 + h) / d y(t0) - I) / h = J + h J^2 / 2 + ...``, extrapolated as
+  ``2 M(h) - M(2h)`` so that two-step (indirect) paths cancel; the full field (the
+  fallback cannot separate a correction; entries below ``FD_NOISE_FLOOR`` of the largest
+  are the solver's noise and set to 0). :func:`influence_method` says which was used.
+- ``attention``: the model's raw ``crosstalk(condition)`` view (HMLM attention); a view,
+  not an influence, and not the default.
+
+The residual-correlation edge scorer (:func:`residual_correlation`) needs no trained
+model: ``|corr(observed_i - backbone_i, observed_j)|`` over the observed points, with the
+backbone the prior network's logic ODE at its published parameters (what ``ode-default``
+predicts; :func:`backbone_fit` runs the reference simulator with the perturbations).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Callable, Mapping
+
+import numpy as np
+
+from hmlm_sb.network import Network
+from hmlm_sb.trajectories import Trajectories
+
+METHODS = ("jacobian", "attention")
+PARTS = ("correction", "full")
+FD_STEP = 0.05  # state perturbation of the finite-difference fallback
+FD_HORIZON = 0.02  # horizon h in model time units (Richardson-extrapolated with 2h)
+FD_MAX_STATES = 4  # states per condition the fallback differentiates at (evenly chosen)
+FD_NOISE_FLOOR = 1e-3  # fallback entries below this fraction of the largest are solver noise: zeroed
+
+
+def influence(model, data: Trajectories, *, part: str = "correction", method: str = "jacobian",
+              conditions: list[str] | None = None) -> dict[str, np.ndarray]:
+    """condition -> (S, S) signed influence ``[i, j] = d rate_i / d y_j`` (see the module
+    doc). ``attention`` returns {} for a model without an attention view."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {', '.join(PARTS)}, not {part!r}")
+    names = list(conditions or data.conditions)
+    if method == "attention":
+        out = {}
+        for name in names:
+            matrix = model.crosstalk(name)
+            if matrix is not None:
+                out[name] = np.nan_to_num(np.asarray(matrix, dtype=float))
+        return out
+    has_field = callable(getattr(model, "rate_jacobian", None))
+    out = {}
+    for name in names:
+        c = data.condition_index(name)
+        states = evaluation_states(model, data, c)
+        if has_field:
+            n = len(states)
+            jac = model.rate_jacobian(states, np.repeat(data.stimuli[c:c + 1], n, axis=0),
+                                      np.repeat(_inhibit(data)[c:c + 1], n, axis=0),
+                                      np.repeat(_knockdown(data)[c:c + 1], n, axis=0), part)
+            matrix = np.asarray(jac, dtype=float).mean(axis=0)
+        else:
+            matrix = finite_difference_jacobian(model, data, c, states)
+        out[name] = np.nan_to_num(matrix)
+    return out
+
+
+def influence_method(model, method: str = "jacobian") -> str:
+    """What :func:`influence` computes for this model: ``jacobian`` (its own vector
+    field), ``finite-difference`` (the fallback) or ``attention``."""
+    if method == "attention":
+        return "attention"
+    return "jacobian" if callable(getattr(model, "rate_jacobian", None)) else "finite-difference"
+
+
+def evaluation_states(model, data: Trajectories, c: int) -> np.ndarray:
+    """(N, S) states of condition ``c`` at its observed times: the data where measured
+    (finite), the model's prediction elsewhere."""
+    times = data.times[data.observed[c]]
+    if times.size == 0:
+        times = data.times[:1]
+    values = data.values[c][data.observed[c]] if data.observed[c].any() else data.values[c, :1]
+    if np.isfinite(values).all():
+        return np.array(values, dtype=float)
+    pred = _predict(model, data, c, data.initial[c:c + 1], data.times)[0]
+    at_obs = pred[np.searchsorted(data.times, times)]
+    return np.where(np.isfinite(values), values, at_obs)
+
+
+def finite_difference_jacobian(model, data: Trajectories, c: int, states: np.ndarray) -> np.ndarray:
+    """The fallback: mean over (at most ``FD_MAX_STATES``) states of the finite-difference
+    rate Jacobian of ``model.predict`` from that state over a horizon ``h``."""
+    pick = np.unique(np.round(np.linspace(0, len(states) - 1, min(FD_MAX_STATES, len(states)))).astype(int))
+    n_species = states.shape[1]
+    times = np.array([data.times[0], data.times[0] + FD_HORIZON, data.times[0] + 2 * FD_HORIZON])
+    total = np.zeros((n_species, n_species))
+    for k in pick:
+        base = np.clip(np.nan_to_num(states[k]), FD_STEP, 1.0 - FD_STEP)
+        starts = np.vstack([base, base + FD_STEP * np.eye(n_species)])
+        out = _predict(model, data, c, starts, times)
+        one, two = (((out[1:, t] - out[0, t]) / FD_STEP).T for t in (1, 2))  # [i, j] = d x_i / d y_j
+        total += 2 * (one - np.eye(n_species)) / FD_HORIZON - (two - np.eye(n_species)) / (2 * FD_HORIZON)
+    total /= len(pick)
+    total[np.abs(total) < FD_NOISE_FLOOR * np.abs(total).max(initial=0.0)] = 0.0
+    return total
+
+
+def _predict(model, data: Trajectories, c: int, starts: np.ndarray, times: np.ndarray) -> np.ndarray:
+    n = len(starts)
+    kwargs = {}
+    if getattr(data, "perturbed", False):
+        kwargs = {"inhibit": np.repeat(_inhibit(data)[c:c + 1], n, axis=0),
+                  "knockdown": np.repeat(_knockdown(data)[c:c + 1], n, axis=0)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.asarray(model.predict(np.repeat(data.stimuli[c:c + 1], n, axis=0), starts, times,
+                                        conditions=None, **kwargs), dtype=float)
+
+
+def _inhibit(data: Trajectories) -> np.ndarray:
+    value = getattr(data, "inhibit", None)
+    return np.ones((len(data.conditions), len(data.species))) if value is None else np.asarray(value, dtype=float)
+
+
+def _knockdown(data: Trajectories) -> np.ndarray:
+    value = getattr(data, "knockdown", None)
+    return np.ones((len(data.conditions), len(data.species))) if value is None else np.asarray(value, dtype=float)
+
+
+def mean_abs_influence(matrices: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """(S, S) mean over conditions of |influence|: one ranking of edges for a whole design."""
+    if not matrices:
+        return None
+    return np.mean([np.abs(m) for m in matrices.values()], axis=0)
+
+
+# ---- ensembles -----------------------------------------------------------------------------------
+def ensemble_influence(make_model: Callable[[], object], train: Trajectories, prior: Network, *, members: int = 5,
+                       seed: int = 0, bootstrap: bool = True, part: str = "correction",
+                       method: str = "jacobian") -> list[dict[str, np.ndarray]]:
+    """Influence of ``members`` fits: member m is fitted with seed ``seed + m``; members
+    after the first on a bootstrap of the conditions (drawn with replacement, each distinct
+    condition once; all when fewer than two are drawn) when ``bootstrap``. Every member's
+    influence is read on all of ``train``'s conditions. Deterministic for a seed."""
+    out = []
+    for m in range(members):
+        data = train
+        if bootstrap and m > 0 and len(train.conditions) > 2:
+            rng = np.random.default_rng(seed + m)
+            drawn = sorted(set(rng.integers(0, len(train.conditions), len(train.conditions)).tolist()))
+            if len(drawn) >= 2:
+                data = train.subset([train.conditions[k] for k in drawn])
+        model = make_model()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(data, prior, seed=seed + m)
+        out.append(influence(model, train, part=part, method=method))
+    return out
+
+
+# ---- the residual-correlation edge scorer -----------------------------------------------------
+def backbone_fit(data: Trajectories, prior: Network) -> np.ndarray:
+    """(C, T, S) of the prior network's logic ODE at its published parameters (what
+    ``ode-default`` predicts) under each condition's stimuli and perturbations, from the
+    data's initial states (the prior's y0 where not measured), by the reference simulator."""
+    from hmlm_sb.sim.netflux_ode import compile_network, simulate
+
+    compiled = compile_network(prior)
+    order = [compiled.species_index[s] for s in data.species]
+    rows = {rid: k for k, rid in enumerate(compiled.inputs)}
+    params = compiled.params(len(data.conditions))
+    weights = params.weight[:, compiled.input_rows].copy()
+    for j, rid in enumerate(data.inputs):
+        if rid in rows:
+            weights[:, rows[rid]] = data.stimuli[:, j]
+    inhibit = np.ones_like(params.ymax)
+    knockdown = np.ones_like(params.ymax)
+    inhibit[:, order], knockdown[:, order] = _inhibit(data), _knockdown(data)
+    params = params.with_input_weights(compiled, weights).with_perturbations(inhibit, knockdown)
+    y0 = np.repeat(compiled.y0[None, :], len(data.conditions), axis=0)
+    y0[:, order] = np.where(np.isfinite(data.initial), data.initial, y0[:, order])
+    return simulate(compiled, data.times, params, y0)[:, :, order]
+
+
+def residual_correlation(data: Trajectories, backbone: np.ndarray) -> np.ndarray:
+    """(S, S): ``[i, j] = |corr(data_i - backbone_i, data_j)|`` over every observed,
+    measured point after the first of each condition (all conditions pooled); 0 where a
+    series is flat or has fewer than three points; diagonal 0."""
+    values = np.asarray(data.values, dtype=float)
+    keep = data.observed.copy()
+    keep[:, 0] = False
+    obs = values[keep]  # (N, S)
+    resid = obs - np.asarray(backbone, dtype=float)[keep]
+    n_species = obs.shape[1]
+    out = np.zeros((n_species, n_species))
+    finite = np.isfinite(obs)
+    if finite.all():
+        out = np.abs(_corr_columns(resid, obs))
+    else:  # partial readouts: pairwise over the points where both are measured
+        for i in range(n_species):
+            for j in range(n_species):
+                both = finite[:, i] & finite[:, j]
+                if both.sum() >= 3:
+                    out[i, j] = abs(_corr_columns(resid[both, i:i + 1], obs[both, j:j + 1])[0, 0])
+    np.fill_diagonal(out, 0.0)
+    return np.nan_to_num(out)
+
+
+def _corr_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(A, B) Pearson r between the columns of a (N, A) and b (N, B); 0 for flat columns."""
+    if a.shape[0] < 3:
+        return np.zeros((a.shape[1], b.shape[1]))
+    a = a - a.mean(axis=0)
+    b = b - b.mean(axis=0)
+    na, nb = np.sqrt((a ** 2).sum(axis=0)), np.sqrt((b ** 2).sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (a.T @ b) / np.outer(na, nb)
+    r[~np.isfinite(r)] = 0.0
+    r[np.outer(na < 1e-12, np.ones_like(nb, dtype=bool)) | np.outer(np.ones_like(na, dtype=bool), nb < 1e-12)] = 0.0
+    return r

@@ -1,0 +1,95 @@
+"""The shared influence: a model's own rate Jacobian, the finite-difference fallback,
+the attention view and the residual-correlation edge scorer, on known answers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hmlm_sb.models.influence import (evaluation_states, influence, influence_method, mean_abs_influence,
+                                      residual_correlation)
+from hmlm_sb.trajectories import Trajectories
+
+A = np.array([[-1.0, 0.0], [0.5, -1.0]])  # species 0 drives species 1
+
+
+class LinearFlow:
+    """x(t0 + h) = x0 + h A x0: a linear vector field known only through predict."""
+
+    def predict(self, stimuli, initial, times, conditions=None, **_):
+        return np.stack([initial + (t - times[0]) * initial @ A.T for t in times], axis=1)
+
+    def crosstalk(self, condition=None):
+        return None
+
+
+class WithField(LinearFlow):
+    def rate_jacobian(self, states, stimuli, inhibit, knockdown, part):
+        scale = 2.0 if part == "full" else 1.0
+        return np.repeat(scale * A[None], len(states), axis=0) * states[:, :1, None]
+
+
+def _data(values=None) -> Trajectories:
+    values = np.full((1, 3, 2), 0.5) if values is None else values
+    return Trajectories(["c"], np.array([0.0, 0.1, 1.0]), ["a", "b"], values)
+
+
+def test_fallback_finite_differences_recover_a_linear_field():
+    out = influence(LinearFlow(), _data())
+    assert out["c"] == pytest.approx(A, abs=1e-9)
+    assert influence_method(LinearFlow()) == "finite-difference"
+
+
+def test_a_model_with_a_vector_field_is_differentiated_at_its_observed_states():
+    values = np.array([[[0.2, 0.0], [0.4, 0.1], [0.6, 0.3]]])
+    data = _data(values).with_observed(np.array([[True, False, True]]))
+    assert evaluation_states(WithField(), data, 0).tolist() == [[0.2, 0.0], [0.6, 0.3]]
+    out = influence(WithField(), data)["c"]
+    assert out == pytest.approx(A * 0.4)  # mean of the states' first coordinate
+    assert influence(WithField(), data, part="full")["c"] == pytest.approx(A * 0.8)
+    assert influence_method(WithField()) == "jacobian"
+
+
+def test_attention_is_a_view_and_bad_arguments_are_refused():
+    assert influence(LinearFlow(), _data(), method="attention") == {}
+    with pytest.raises(ValueError, match="method"):
+        influence(LinearFlow(), _data(), method="saliency")
+    with pytest.raises(ValueError, match="part"):
+        influence(LinearFlow(), _data(), part="half")
+    assert mean_abs_influence({}) is None
+    assert mean_abs_influence({"x": -np.eye(2), "y": np.eye(2)}) == pytest.approx(np.eye(2))
+
+
+def test_residual_correlation_finds_the_species_the_backbone_misses():
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, 12)
+    driver = np.stack([np.sin(3 * t + k) for k in range(3)])  # three conditions
+    other = rng.normal(size=(3, 12))
+    target = 0.8 * driver + 0.01 * rng.normal(size=(3, 12))
+    values = np.stack([driver, other, target], axis=2)
+    data = Trajectories(["a", "b", "c"], t, ["driver", "other", "target"], values)
+    backbone = np.zeros_like(values)
+    backbone[..., :2] = values[..., :2]  # the backbone knows driver and other, not target
+    scores = residual_correlation(data, backbone)
+    assert scores[2, 0] > 0.95 and scores[2, 1] < 0.5
+    assert scores[0].max() == 0.0  # no residual: nothing missing for driver
+    assert np.all(np.diag(scores) == 0)
+
+
+def test_ensemble_members_refit_on_bootstraps_and_read_every_condition():
+    from hmlm_sb.models.influence import ensemble_influence
+
+    class Counting(WithField):
+        def fit(self, train, prior, seed=0):
+            self.n_, self.seed_ = len(train.conditions), seed
+            return self
+
+        def rate_jacobian(self, states, stimuli, inhibit, knockdown, part):
+            return np.repeat(self.n_ * np.eye(2)[None], len(states), axis=0)
+
+    data = Trajectories(list("abcde"), np.array([0.0, 1.0]), ["x", "y"], np.full((5, 2, 2), 0.5))
+    members = ensemble_influence(Counting, data, None, members=4, seed=3)
+    again = ensemble_influence(Counting, data, None, members=4, seed=3)
+    assert len(members) == 4 and all(set(m) == set("abcde") for m in members)
+    sizes = [m["a"][0, 0] for m in members]
+    assert sizes[0] == 5 and min(sizes[1:]) < 5  # member 0 sees everything, bootstraps fewer
+    assert sizes == [m["a"][0, 0] for m in again]
