@@ -87,7 +87,20 @@ class LadybugStore(CypherStore):
             raise StoreError(f"{self.url} is not an hmlm store yet: open it once for writing (hmlm info)")
         for statement in ladybug_ddl(schema):
             self._execute(statement)
+        if upgrade:
+            self._add_missing_properties(schema, tables)
         self._execute(SHARED_WRITES["set_schema_version"], {"uid": META_UID, "version": schema.version})
+
+    def _add_missing_properties(self, schema, tables: set[str]) -> None:
+        """An older minor version's tables gain the properties added since (names and types
+        come from the schema file, never from input)."""
+        for table in list(schema.nodes.values()) + list(schema.relationships.values()):
+            if table.name not in tables:
+                continue
+            present = {row["name"] for row in self._execute(f"CALL table_info('{table.name}') RETURN *")[1]}
+            for prop in table.properties:
+                if prop.name not in present:
+                    self._execute(f"ALTER TABLE {table.name} ADD {prop.name} {prop.type}")
 
     # ---- statements ------------------------------------------------------------------------------
     def _execute(self, cypher: str, params: Mapping[str, Any] | None = None, *,

@@ -111,6 +111,9 @@ def test_a_store_of_schema_1_0_is_upgraded_when_opened_for_writing(tmp_path):
     del raw["nodes"]["Experiment"]
     for rel in ("MEASURES", "PERTURBS", "EXPERIMENT_OF"):
         del raw["relationships"][rel]
+    added_since = ("sign", "confidence", "identifiable", "method")
+    raw["relationships"]["CROSSTALK"]["properties"] = {
+        k: v for k, v in raw["relationships"]["CROSSTALK"]["properties"].items() if k not in added_since}
     path = tmp_path / "old.lbdb"
     db = ladybug.Database(str(path), max_db_size=1 << 30)
     conn = ladybug.Connection(db)
@@ -124,6 +127,8 @@ def test_a_store_of_schema_1_0_is_upgraded_when_opened_for_writing(tmp_path):
     with open_ladybug(path) as store:
         assert store.schema_version() == graph_schema().version
         assert store.counts()["Experiment"] == 0
+        columns = {row["name"] for row in store.query_rows("CALL table_info('CROSSTALK') RETURN *")[1]}
+    assert set(added_since) <= columns
 
 
 def test_raw_data_warns_and_normalise_scales_before_storing(tmp_path, capsys):
