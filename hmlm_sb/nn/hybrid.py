@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from hmlm_sb.data.prior import build_prior
 from hmlm_sb.network import Network
 from hmlm_sb.nn.hierarchy import SCALES, DenseMLPCorrection, HierarchicalCorrection, candidate_table
 from hmlm_sb.nn.netflux import CompiledNetwork, NetfluxRHS, compile_network, etd_solve, hermite
 
-UNASSIGNED_PATHWAY = "(unassigned)"
 ALL_CANDIDATES_UP_TO = 200  # "auto" candidates: every species up to this size, else 2 hops (300 species:
 # every species costs 1.4 s per epoch and 2 GB, as much as 1,000 species on 2 hops)
 MAX_CANDIDATES = 64  # per target, nearest first, when candidates are k hops
@@ -110,36 +110,6 @@ class HybridODE(nn.Module):
 
 
 # ---- building ----------------------------------------------------------------------------------
-def pathway_membership(prior: Network, species: list[str]) -> tuple[np.ndarray, list[str]]:
-    """(S, P) membership by the prior's pathways, an extra pathway for unassigned species."""
-    names = [p for p in prior.pathways if any(m in species for m in prior.pathways[p].members)]
-    index = {s: i for i, s in enumerate(species)}
-    member = np.zeros((len(species), len(names) + 1), dtype=bool)
-    for j, pid in enumerate(names):
-        for sid in prior.pathways[pid].members:
-            if sid in index:
-                member[index[sid], j] = True
-    orphan = ~member.any(axis=1)
-    if orphan.any():
-        member[orphan, -1] = True
-        names.append(UNASSIGNED_PATHWAY)
-    else:
-        member = member[:, :-1]
-    return member, names
-
-
-def stimulus_targets(prior: Network, species: list[str], inputs: list[str]) -> np.ndarray:
-    """(I, S): 1 where stimulus column i's input reaction produces species s."""
-    index = {s: i for i, s in enumerate(species)}
-    out = np.zeros((len(inputs), len(species)), dtype=np.float32)
-    for i, rid in enumerate(inputs):
-        rxn = prior.reactions.get(rid)
-        for tgt in rxn.targets() if rxn is not None else []:
-            if tgt.species in index:
-                out[i, index[tgt.species]] = 1.0
-    return out
-
-
 def candidate_hops(candidates: str | int, n_species: int) -> int | None:
     """"all" -> None (every species), an int or "2" -> hops, "auto" -> all up to
     :data:`ALL_CANDIDATES_UP_TO` species, else 2 hops."""
@@ -160,7 +130,9 @@ def build_hybrid(prior: Network, species: list[str], inputs: list[str], *, corre
     """(hybrid, pathway names, candidate table or None). ``correction``: "attention", "mlp"
     or "none" (the backbone alone)."""
     compiled = compile_network(prior, species, inputs)
-    member, names = pathway_membership(prior, species)
+    tensors = build_prior(prior, species, inputs, strict=False)
+    member = tensors.membership_matrix(drop_empty=True).astype(bool)
+    names = tensors.nonempty_pathways()
     module: nn.Module | None = None
     table = None
     if correction == "attention":
@@ -172,4 +144,4 @@ def build_hybrid(prior: Network, species: list[str], inputs: list[str], *, corre
         module = DenseMLPCorrection(len(species), len(inputs), hidden=hidden, depth=depth)
     elif correction != "none":
         raise ValueError(f"correction must be 'attention', 'mlp' or 'none', not {correction!r}")
-    return HybridODE(compiled, module, stimulus_targets(prior, species, inputs)), names, table
+    return HybridODE(compiled, module, tensors.input_matrix.astype(np.float32)), names, table

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from hmlm_sb.logic import parse_expr
-from hmlm_sb.nn.hybrid import pathway_membership
+from hmlm_sb.data.prior import build_prior
 from hmlm_sb.nn.netflux import NetfluxRHS, compile_network, dnf, etd_solve, extend_grid, hermite, model_grid
 from hmlm_sb.sim import netflux_ode
 from tests.models.tiny import tiny_network
@@ -72,7 +72,8 @@ def test_hermite_hits_the_grid_and_stays_between_end_points():
 def test_every_species_belongs_to_a_pathway():
     network = tiny_network()
     species = list(network.species) + ["orphan"]
-    member, names = pathway_membership(network, species)
+    prior = build_prior(network, species, strict=False)
+    member, names = prior.membership_matrix(drop_empty=True).astype(bool), prior.nonempty_pathways()
     assert member.shape == (len(species), len(names))
     assert member.any(axis=1).all()
     assert names[-1] == "(unassigned)" and member[-1, -1]
