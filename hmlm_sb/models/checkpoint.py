@@ -9,7 +9,8 @@ refer to arrays), ``arrays.npz`` (numpy arrays, read with ``allow_pickle=False``
 - The documented exceptions, stored as a pickle inside the zip with the library version
   (``blobs/``): scikit-learn estimators (the Random-Forest ensemble: sklearn has no
   array format for trees), and a model that holds a torch module but has no
-  ``_restore_modules()`` yet (``storage: "pickle"`` in format.json).
+  ``_restore_modules()`` (``storage: "pickle"`` in format.json; no registered model today:
+  the HMLM and ude-mlp rebuild theirs from the prior network they keep as JSON).
 
 A file in another format (the pickles of format 0) gives one clear line naming the file.
 """
@@ -20,6 +21,7 @@ import importlib
 import io
 import json
 import pickle
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -149,9 +151,8 @@ def _encode(value: Any, store: _Store, strict: bool = False) -> Any:
         fields = {f.name: _encode(getattr(value, f.name), store) for f in dataclasses.fields(value)}
         return {"__dataclass__": f"{type(value).__module__}:{type(value).__qualname__}", "fields": fields}
     kind = type(value).__module__.split(".")[0]
-    if kind == "torch":
-        import torch
-
+    torch = sys.modules.get("torch")
+    if torch is not None:  # modules of hmlm_sb's own (the HMLM's HybridODE) are torch modules too
         if isinstance(value, torch.nn.Module):
             key = store.key("m")
             store.modules[key] = True

@@ -17,6 +17,7 @@ See docs/hmlm.md.
 """
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, ClassVar
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from hmlm_sb.models.base import DynamicsModel, ProgressCallback
 from hmlm_sb.network import Network
+from hmlm_sb.sim.datasets import network_from_json, network_to_json
 from hmlm_sb.trajectories import Trajectories
 
 COMMON_DEFAULTS: dict[str, Any] = dict(
@@ -58,6 +60,7 @@ class HybridModel(DynamicsModel):
         self.times_ = train.times.copy()
         self.fingerprint_ = prior.fingerprint()
         self.grid_ = model_grid(self.t0_, float(train.times[-1]), self.n_steps, self.grid_power)
+        self.prior_json_ = json.dumps(network_to_json(prior))  # what _restore_modules rebuilds from
         self.module_, self.pathways_ = self._hybrid(prior, list(train.species), list(train.inputs))
         self.species_ = list(train.species)
         self.history_ = train_hybrid(self, train, rng, progress)
@@ -114,6 +117,12 @@ class HybridModel(DynamicsModel):
 
         jac = torch.autograd.functional.jacobian(summed, y, vectorize=True)  # (S, N, S)
         return jac.permute(1, 0, 2).numpy().astype(float)
+
+    def _restore_modules(self) -> None:
+        """The untrained module of a loaded checkpoint, rebuilt from the stored prior (its
+        weights are loaded next)."""
+        prior = network_from_json(json.loads(self.prior_json_))
+        self.module_, self.pathways_ = self._hybrid(prior, list(self.species_), list(self.inputs_))
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from hmlm_sb.logic import parse_expr
@@ -77,3 +78,21 @@ def test_every_species_belongs_to_a_pathway():
     assert member.shape == (len(species), len(names))
     assert member.any(axis=1).all()
     assert names[-1] == "(unassigned)" and member[-1, -1]
+
+
+@pytest.mark.parametrize("name", ["hmlm", "ude-mlp"])
+def test_hybrid_checkpoints_are_data_not_pickles(name, tmp_path):
+    import json
+    import zipfile
+
+    from hmlm_sb.models.base import DynamicsModel, make_model
+    from tests.models.tiny import tiny_dataset
+
+    observed, _, prior, _ = tiny_dataset()
+    model = make_model(name, **type(make_model(name)).test_params()).fit(observed, prior, seed=0)
+    model.save(tmp_path / "m.ckpt")
+    meta = json.loads(zipfile.ZipFile(tmp_path / "m.ckpt").read("format.json"))
+    assert meta["storage"] == "data"
+    loaded = DynamicsModel.load(tmp_path / "m.ckpt")
+    args = (observed.stimuli, observed.initial, observed.times)
+    np.testing.assert_array_equal(loaded.predict(*args), model.predict(*args))
