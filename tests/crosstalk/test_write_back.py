@@ -23,7 +23,7 @@ class FieldModel:
     def rate_jacobian(self, states, stimuli, inhibit, knockdown, part):
         jac = np.zeros((len(states), 4, 4))
         jac[:, 3, 0] = -1.0
-        jac[:, 3, 2] = 2.0 * stimuli[:, 0]
+        jac[:, 3, 2] = 3.0 * stimuli[:, 0]
         return jac
 
     def crosstalk(self, condition):
@@ -73,3 +73,37 @@ def test_write_run_stores_the_influence_edges(tmp_path):
     assert written > 0
     row = table[(table["source"] == "m1/A") & (table["target"] == "m1/D")].iloc[0]
     assert row["method"] == "jacobian" and row["sign"] == -1 and 0 < row["confidence"] <= 1
+
+
+class Recorder:
+    def __init__(self):
+        self.lines, self.tables = [], []
+
+    def say(self, message):
+        self.lines.append(message)
+
+    def table(self, frame, title=""):
+        self.tables.append((title, frame))
+
+
+def test_demo_marks_true_hidden_edges_with_sign_and_confidence_and_scores_recovery(tmp_path):
+    from hmlm_sb.demo import DemoConfig, _top_novel, hidden_edge_auroc
+    from hmlm_sb.pipeline import write_run
+    from hmlm_sb.store import open_store
+    from hmlm_sb.store.base import TrainingRunRecord
+
+    net, data = small_network(), two_conditions()
+    with open_store(str(tmp_path / "s.lbdb"), max_db_size=1 << 28) as store:
+        store.save_network(net, cell="cell")
+        write_run(store, TrainingRunRecord(id="r1", model_kind="hmlm", cell="cell"), FieldModel(), data, net)
+        said = Recorder()
+        frame = _top_novel(store, DemoConfig(cell="cell", novel_condition="b", top=5), said,
+                           hidden=[("m1/C", "m1/D")])
+    title, shown = said.tables[0]
+    assert {"sign", "confidence", "true hidden"} <= set(shown.columns) and "1 of 2 are edges the dataset hid" in title
+    by_source = shown.set_index("source")
+    assert by_source.loc["C", "true hidden"] == "yes" and by_source.loc["A", "true hidden"] == ""
+    assert by_source.loc["A", "sign"] == "-" and by_source.loc["C", "sign"] == "+"
+    assert by_source.loc["A", "confidence"] == "1.00"  # top 50 of both conditions and frame["hidden"].sum() == 1
+    scores = hidden_edge_auroc(FieldModel(), data, net, [("C", "D")])
+    assert scores["n_hidden"] == 1 and scores["auroc"] == pytest.approx(1.0)  # C -> D is the strongest novel pair
