@@ -161,7 +161,7 @@ def _trained(store, network: Network, fingerprint: str, config: DemoConfig, kind
             say.say(f"{kind}: crosstalk of run {run.id} already in the graph")
         return RunResult(run=run, model=model, dataset=None, train=train, reused=True), True
     result = run_pipeline(store, network, wanted, cell=config.cell, out_dir=out_dir / "runs", reporter=say,
-                          fingerprint=fingerprint, prepared=prepared)
+                          fingerprint=fingerprint, prepared=prepared, warn_design=kind == "hmlm")
     return result, False
 
 
@@ -226,19 +226,23 @@ def _figures(truth, predictions, hmlm, network: Network, config: DemoConfig, out
              train) -> list[Path]:
     from hmlm_sb.crosstalk import membership, pathway_matrix
     from hmlm_sb.demo_report import pick_key_species, plot_pathway_heatmap, plot_trajectories
+    from hmlm_sb.models.influence import influence
 
     figures = [plot_trajectories(truth, predictions, pick_key_species(truth, config.key_species),
                                  out_dir / "trajectories.png", observations=train)]
     pathways = {pid: pw.members for pid, pw in network.pathways.items()}
     names, assignment = membership(truth.species, pathways)
+    jacobian = callable(getattr(hmlm, "rate_jacobian", None))
+    matrices = influence(hmlm, train, method="jacobian") if jacobian else {}
     for condition in truth.conditions:
-        matrix = hmlm.crosstalk(condition)
+        matrix = matrices.get(condition) if jacobian else hmlm.crosstalk(condition)
         if matrix is None or len(names) < 2:
             continue
         pm = pathway_matrix(np.asarray(matrix), assignment)
         figures.append(plot_pathway_heatmap(pm, [network.pathways[p].name or p for p in names],
                                             out_dir / f"pathway_crosstalk_{_slug(condition)}.png",
-                                            title=f"HMLM pathway crosstalk: {condition}"))
+                                            title=f"HMLM pathway crosstalk: {condition}",
+                                            label="mean |influence|" if jacobian else "mean |attention|"))
     return figures
 
 

@@ -253,12 +253,14 @@ def experiment_data(store: GraphStore | None, cell: str | None, network: Network
 def run_pipeline(store: GraphStore | None, network: Network | None, settings: RunSettings, *,
                  cell: str | None, out_dir: str | Path, reporter: Reporter | None = None,
                  record: bool = True, write_crosstalk: bool = True, keep_history: bool = False,
-                 fingerprint: str | None = None, prepared: tuple[TrainingData, Any] | None = None) -> RunResult:
+                 fingerprint: str | None = None, prepared: tuple[TrainingData, Any] | None = None,
+                 warn_design: bool = True) -> RunResult:
     """Train ``settings.model`` on ``network`` (or the prior of the user's dataset), save
     the checkpoint, the run file and the subgraph manifest, write its crosstalk into
     ``store`` (when ``write_crosstalk`` and the model has any) and record the run.
     ``fingerprint``: the network's, and ``prepared``: the (training data, ground truth)
-    of ``settings``' dataset, when the caller has them already."""
+    of ``settings``' dataset, when the caller has them already. ``warn_design``: say the
+    one-line warning when the design cannot identify crosstalk sources."""
     reporter = reporter or Reporter()
     model_class(settings.model)  # unknown names fail before any work
     out_dir = Path(out_dir)
@@ -308,7 +310,7 @@ def run_pipeline(store: GraphStore | None, network: Network | None, settings: Ru
     save_manifest(graph, checkpoint, fingerprint=run.fingerprint)
     result = RunResult(run=run, model=model, dataset=ground_truth, train=data.train,
                        design_warning=design_warning(data.train, data.prior))
-    if result.design_warning:
+    if result.design_warning and warn_design:
         reporter.say(result.design_warning)
     if store is not None and record:
         result.edges_written = write_run(store, run, model, data.train, graph, settings.threshold,
