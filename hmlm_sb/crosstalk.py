@@ -306,6 +306,41 @@ def confident_crosstalk_edges(members: Sequence[Mapping[str, np.ndarray]], speci
     return out
 
 
+def trained_crosstalk_edges(model, train, network: Network, *, top_k: int = DEFAULT_CONFIDENCE_TOP_K,
+                            threshold: Threshold = Threshold()) -> list[CrosstalkEdge]:
+    """What a training run writes back without retraining. A model with a vector field
+    (``rate_jacobian``): its signed influence (:func:`hmlm_sb.models.influence.influence`,
+    the learned correction) per condition, ``method="jacobian"``; else its own
+    ``crosstalk()`` view (``method="view"``).
+    Species edges carry the sign of their condition's matrix, ``identifiable``
+    (:func:`design_identifiability`) and ``confidence``: the fraction of the run's
+    conditions whose matrix ranks the pair among its ``top_k`` off-diagonal weights (how
+    consistently the trained model reads the edge across the design; one fit, no
+    ensemble)."""
+    from hmlm_sb.models.influence import influence
+
+    if callable(getattr(model, "rate_jacobian", None)):
+        matrices, method = influence(model, train, method="jacobian"), "jacobian"
+    else:
+        matrices, method = model_crosstalk(model, train.conditions), "view"
+    if not matrices:
+        return []
+    species = list(train.species)
+    identifiable, _ = design_identifiability(train, network)
+    _, confidence = edge_confidence(list(matrices.values()), top_k)
+    index = {species_uid(network, s) if s in network.species else s: k for k, s in enumerate(species)}
+    out = []
+    for edge in crosstalk_edges(matrices, species, network, threshold=threshold):
+        if edge.level != "species":
+            out.append(replace(edge, method=method))
+            continue
+        i, j = index[edge.target], index[edge.source]
+        value = float(np.nan_to_num(np.asarray(matrices[edge.condition], dtype=float)[i, j]))
+        out.append(replace(edge, sign=int(np.sign(value)), confidence=float(confidence[i, j]), method=method,
+                           identifiable=bool(identifiable[i, j])))
+    return out
+
+
 def mark_hidden(table: "pd.DataFrame", hidden: Iterable[tuple[str, str]]) -> "pd.DataFrame":  # noqa: F821
     """``table`` (from :func:`crosstalk_table`) with a ``hidden`` column: True where the edge
     is one the dataset hid from the prior (``hidden``: (source uid, target uid)); for the

@@ -56,6 +56,7 @@ class DemoResult:
     runs: dict[str, str]  # model kind -> run id
     reused: dict[str, bool]
     import_status: str
+    recovery: dict[str, float] = field(default_factory=dict)  # hidden-edge AUROC / AUPR of the HMLM
 
 
 def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | None = None,
@@ -65,6 +66,7 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
     from hmlm_sb.pipeline import generated_dataset
     from hmlm_sb.resources import reference_network
     from hmlm_sb.sim.datasets import load_dataset
+    from hmlm_sb.crosstalk import species_uid
     from hmlm_sb.store import open_store
 
     config = config or DemoConfig()
@@ -102,7 +104,14 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
         scores = held_out_scores(truth, predictions)
         say.table(_score_table(scores), "held-out points (not seen in training): Pearson r / MSE")
         say.section("5. crosstalk in the graph")
-        novel = _top_novel(store, config, say)
+        hidden = [(e.source, e.target) for e in data.hidden_edges]
+        novel = _top_novel(store, config, say, hidden=[(species_uid(network, a), species_uid(network, b))
+                                                       for a, b in hidden if a in network.species
+                                                       and b in network.species])
+        recovery = hidden_edge_auroc(models["hmlm"], train, data.prior, hidden)
+        say.say(f"hidden-edge recovery of the HMLM's influence (mean |d rate_i / d y_j| over conditions): "
+                f"AUROC {recovery['auroc']:.3f}, AUPR {recovery['aupr']:.4f} (lift {recovery['aupr_lift']:.1f}) "
+                f"over {recovery['n_hidden']} hidden edges among the pairs absent from the prior")
         say.section("6. figures")
         figures = _figures(truth, predictions, models["hmlm"], network, config, out_dir, train)
         for path in figures:
@@ -110,7 +119,21 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
         scores.to_csv(out_dir / "scores.csv", index=False)
         (out_dir / "runs.json").write_text(json.dumps({"runs": runs, "reused": reused, "config": asdict(config)},
                                                       indent=1))
-    return DemoResult(scores, novel, figures, runs, reused, imported.status)
+    return DemoResult(scores, novel, figures, runs, reused, imported.status, recovery)
+
+
+def hidden_edge_auroc(model, train, prior: Network, hidden) -> dict[str, float]:
+    """AUROC / AUPR / lift of ``model``'s influence for the dataset's ``hidden`` (source,
+    target) species ids (:func:`hmlm_sb.crosstalk.hidden_edge_recovery`): the jacobian
+    when the model has one, else its crosstalk view."""
+    from hmlm_sb.crosstalk import hidden_edge_recovery
+    from hmlm_sb.models.influence import influence, mean_abs_influence
+
+    method = "jacobian" if callable(getattr(model, "rate_jacobian", None)) else "attention"
+    matrix = mean_abs_influence(influence(model, train, method=method))
+    if matrix is None:
+        return {"auroc": float("nan"), "aupr": float("nan"), "aupr_lift": float("nan"), "n_hidden": len(hidden)}
+    return hidden_edge_recovery(matrix, list(train.species), prior, hidden)
 
 
 def _trained(store, network: Network, fingerprint: str, config: DemoConfig, kind: str, out_dir: Path, prepared,
@@ -138,7 +161,7 @@ def _trained(store, network: Network, fingerprint: str, config: DemoConfig, kind
             say.say(f"{kind}: crosstalk of run {run.id} already in the graph")
         return RunResult(run=run, model=model, dataset=None, train=train, reused=True), True
     result = run_pipeline(store, network, wanted, cell=config.cell, out_dir=out_dir / "runs", reporter=say,
-                          fingerprint=fingerprint, prepared=prepared)
+                          fingerprint=fingerprint, prepared=prepared, warn_design=kind == "hmlm")
     return result, False
 
 
@@ -165,42 +188,61 @@ def _score_table(scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _top_novel(store, config: DemoConfig, say: Reporter) -> pd.DataFrame:
-    from hmlm_sb.crosstalk import crosstalk_query, crosstalk_table
+def _top_novel(store, config: DemoConfig, say: Reporter, hidden=()) -> pd.DataFrame:
+    """The top novel edges under the demo's condition, each marked whether it is one of the
+    dataset's ``hidden`` (source uid, target uid) edges: the demo knows its truth."""
+    from hmlm_sb.crosstalk import crosstalk_query, crosstalk_table, mark_hidden, unidentifiable_note
 
     cypher, params = crosstalk_query(condition=config.novel_condition, novel=True, top=config.top)
     say.say(cypher.replace(" WHERE", "\nWHERE").replace(" RETURN", "\nRETURN").replace(" ORDER", "\nORDER"))
     say.say(f"parameters: {params}")
-    frame = crosstalk_table(store, condition=config.novel_condition, novel=True, top=config.top)
+    frame = mark_hidden(crosstalk_table(store, condition=config.novel_condition, novel=True, top=config.top), hidden)
     shown = pd.DataFrame({
         "source": frame["source"].str.split("/", n=1).str[-1],  # local ids: the run and model are above
         "target": frame["target"].str.split("/", n=1).str[-1],
-        "weight": frame["weight"].map(lambda w: f"{w:.4f}"),
+        "weight": frame["weight"].map(lambda w: f"{w:.4g}"),
+        "sign": frame["sign"].map(_sign_text),
+        "confidence": frame["confidence"].map(lambda c: "" if c is None or c != c else f"{c:.2f}"),
         "rank": frame["rank"],
+        "true hidden": frame["hidden"].map(lambda h: "yes" if h else ""),
         "source name": frame["source_name"],
         "target name": frame["target_name"],
     })
-    say.table(shown, f"top novel crosstalk under {config.novel_condition} (not in the prior)")
+    say.table(shown, f"top novel crosstalk under {config.novel_condition} (not in the prior; "
+                     f"{int(frame['hidden'].sum())} of {len(frame)} are edges the dataset hid)")
+    note = unidentifiable_note(frame)
+    if note:
+        say.say(note)
     return frame
+
+
+def _sign_text(sign) -> str:
+    if sign is None or sign != sign:
+        return ""
+    return {1: "+", -1: "-", 0: "0"}.get(int(sign), "?")
 
 
 def _figures(truth, predictions, hmlm, network: Network, config: DemoConfig, out_dir: Path,
              train) -> list[Path]:
     from hmlm_sb.crosstalk import membership, pathway_matrix
     from hmlm_sb.demo_report import pick_key_species, plot_pathway_heatmap, plot_trajectories
+    from hmlm_sb.models.influence import influence
 
     figures = [plot_trajectories(truth, predictions, pick_key_species(truth, config.key_species),
                                  out_dir / "trajectories.png", observations=train)]
     pathways = {pid: pw.members for pid, pw in network.pathways.items()}
     names, assignment = membership(truth.species, pathways)
+    jacobian = callable(getattr(hmlm, "rate_jacobian", None))
+    matrices = influence(hmlm, train, method="jacobian") if jacobian else {}
     for condition in truth.conditions:
-        matrix = hmlm.crosstalk(condition)
+        matrix = matrices.get(condition) if jacobian else hmlm.crosstalk(condition)
         if matrix is None or len(names) < 2:
             continue
         pm = pathway_matrix(np.asarray(matrix), assignment)
         figures.append(plot_pathway_heatmap(pm, [network.pathways[p].name or p for p in names],
                                             out_dir / f"pathway_crosstalk_{_slug(condition)}.png",
-                                            title=f"HMLM pathway crosstalk: {condition}"))
+                                            title=f"HMLM pathway crosstalk: {condition}",
+                                            label="mean |influence|" if jacobian else "mean |attention|"))
     return figures
 
 

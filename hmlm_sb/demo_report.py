@@ -82,9 +82,9 @@ def plot_trajectories(truth: Trajectories, predictions: Mapping[str, np.ndarray]
 
 
 def plot_pathway_heatmap(matrix: np.ndarray, pathways: Sequence[str], path: str | Path,
-                         title: str = "pathway crosstalk") -> Path:
+                         title: str = "pathway crosstalk", label: str = "mean |attention|") -> Path:
     """Heatmap of a (P, P) pathway matrix, [a, b] = pathway b acts on pathway a (the
-    diagonal, not crosstalk, left blank); ``pathways`` are the labels."""
+    diagonal, not crosstalk, left blank); ``pathways`` are the labels, ``label`` the colour bar's."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,7 +100,7 @@ def plot_pathway_heatmap(matrix: np.ndarray, pathways: Sequence[str], path: str 
     ax.set_xlabel("source pathway")
     ax.set_ylabel("target pathway")
     ax.set_title(title)
-    fig.colorbar(image, ax=ax, shrink=0.8, label="mean |attention|")
+    fig.colorbar(image, ax=ax, shrink=0.8, label=label)
     fig.tight_layout()
     return _save(fig, path)
 

@@ -71,6 +71,7 @@ class RunResult:
     train: Trajectories  # what the model saw (observed mask = the sparse scheme)
     edges_written: int = 0
     reused: bool = False
+    design_warning: str | None = None  # the design cannot identify crosstalk sources (one line)
 
 
 # ---- what a subgraph holds, and what changed -----------------------------------------------
@@ -252,12 +253,14 @@ def experiment_data(store: GraphStore | None, cell: str | None, network: Network
 def run_pipeline(store: GraphStore | None, network: Network | None, settings: RunSettings, *,
                  cell: str | None, out_dir: str | Path, reporter: Reporter | None = None,
                  record: bool = True, write_crosstalk: bool = True, keep_history: bool = False,
-                 fingerprint: str | None = None, prepared: tuple[TrainingData, Any] | None = None) -> RunResult:
+                 fingerprint: str | None = None, prepared: tuple[TrainingData, Any] | None = None,
+                 warn_design: bool = True) -> RunResult:
     """Train ``settings.model`` on ``network`` (or the prior of the user's dataset), save
     the checkpoint, the run file and the subgraph manifest, write its crosstalk into
     ``store`` (when ``write_crosstalk`` and the model has any) and record the run.
     ``fingerprint``: the network's, and ``prepared``: the (training data, ground truth)
-    of ``settings``' dataset, when the caller has them already."""
+    of ``settings``' dataset, when the caller has them already. ``warn_design``: say the
+    one-line warning when the design cannot identify crosstalk sources."""
     reporter = reporter or Reporter()
     model_class(settings.model)  # unknown names fail before any work
     out_dir = Path(out_dir)
@@ -305,7 +308,10 @@ def run_pipeline(store: GraphStore | None, network: Network | None, settings: Ru
     payload = {"run": asdict(run), "conditions": condition_table(data.prior, data.train)}
     (run_dir / RUN_FILE).write_text(json.dumps(payload, indent=1, default=json_default))
     save_manifest(graph, checkpoint, fingerprint=run.fingerprint)
-    result = RunResult(run=run, model=model, dataset=ground_truth, train=data.train)
+    result = RunResult(run=run, model=model, dataset=ground_truth, train=data.train,
+                       design_warning=design_warning(data.train, data.prior))
+    if result.design_warning and warn_design:
+        reporter.say(result.design_warning)
     if store is not None and record:
         result.edges_written = write_run(store, run, model, data.train, graph, settings.threshold,
                                          keep_history=keep_history, with_crosstalk=write_crosstalk)
@@ -316,15 +322,24 @@ def run_pipeline(store: GraphStore | None, network: Network | None, settings: Ru
 def write_run(store: GraphStore, run: TrainingRunRecord, model: DynamicsModel, train: Trajectories,
               network: Network, threshold: dict[str, Any] | None = None, *, keep_history: bool = False,
               with_crosstalk: bool = True) -> int:
-    """Record ``run`` with its crosstalk edges (crosstalk's own builder); the number written."""
-    from hmlm_sb.crosstalk import Threshold, crosstalk_edges, model_crosstalk
+    """Record ``run`` with its crosstalk edges (the model's influence, signed, with
+    confidence: :func:`hmlm_sb.crosstalk.trained_crosstalk_edges`); the number written."""
+    from hmlm_sb.crosstalk import Threshold, trained_crosstalk_edges
 
-    edges = (crosstalk_edges(model_crosstalk(model, train.conditions), train.species, network,
-                             threshold=Threshold(**(threshold or {}))) if with_crosstalk else [])
+    edges = (trained_crosstalk_edges(model, train, network, threshold=Threshold(**(threshold or {})))
+             if with_crosstalk else [])
     if edges:
         return store.write_crosstalk(run, edges, keep_history=keep_history)
     store.record_training_run(run)
     return 0
+
+
+def design_warning(train: Trajectories, prior: Network) -> str | None:
+    """The one-line warning of :func:`hmlm_sb.crosstalk.design_identifiability` when the
+    observed design cannot tell crosstalk sources apart, else None."""
+    from hmlm_sb.crosstalk import design_identifiability
+
+    return design_identifiability(train, prior)[1]
 
 
 def run_records(store: GraphStore, cell: str | None = None) -> list[TrainingRunRecord]:

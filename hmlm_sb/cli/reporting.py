@@ -17,7 +17,7 @@ class ConsoleReporter(Reporter):
         self.console = console or Console(stderr=True)
 
     def say(self, message: str) -> None:
-        self.console.print(message)
+        self.console.print(message, soft_wrap=True)  # one line stays one line
 
     def section(self, title: str) -> None:
         self.console.rule(f"[bold]{title}")

@@ -17,6 +17,13 @@ def run(*args: str) -> str:
     return result.output
 
 
+def stdout(*args: str) -> str:
+    """What a command writes to stdout alone (its notes go to stderr)."""
+    result = CliRunner().invoke(_group, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
 def words(text: str) -> str:
     """Output with rich's line wrapping undone."""
     return " ".join(text.split())
@@ -26,15 +33,15 @@ def test_crosstalk_csv_and_json(trained_store):
     db = str(trained_store["root"] / "store.lbdb")
     trained_store["store"].close()  # the CLI opens the store itself
     try:
-        text = run("--db", db, "crosstalk", "--condition", "TGFB", "--novel", "--top", "7", "--format", "csv")
+        text = stdout("--db", db, "crosstalk", "--condition", "TGFB", "--novel", "--top", "7", "--format", "csv")
         from io import StringIO
 
         frame = pd.read_csv(StringIO(text))
         assert len(frame) == 7 and set(frame["condition"]) == {"TGFB"} and not frame["known"].any()
         assert frame["weight"].is_monotonic_decreasing
-        rows = json.loads(run("--db", db, "crosstalk", "--species", "TGFB", "--top", "5", "--format", "json"))
+        rows = json.loads(stdout("--db", db, "crosstalk", "--species", "TGFB", "--top", "5", "--format", "json"))
         assert rows and all("Rogers2022/TGFB" in (r["source"], r["target"]) for r in rows)
-        pathway = json.loads(run("--db", db, "crosstalk", "--pathway", "growth factor", "--format", "json"))
+        pathway = json.loads(stdout("--db", db, "crosstalk", "--pathway", "growth factor", "--format", "json"))
         assert pathway and all(r["level"] == "pathway" for r in pathway)
         assert all("Rogers2022/growth factor" in (r["source"], r["target"]) for r in pathway)
         table = run("--db", db, "crosstalk", "--top", "3")
@@ -81,12 +88,12 @@ def test_demo_twice_end_to_end(tmp_path: Path, shared_data: Path):
     assert "models added: kraeutler; species +25 -0" in retrain
     new_runs = retrain.split("new run ")[1].split(" (previous")[0].split(", ")
     assert [r.split("-")[0] for r in new_runs] == ["hmlm", "interp"]  # crosstalk first, each kind's own config
-    rows = json.loads(run("--db", db, "crosstalk", "--top", "100000", "--format", "json"))
+    rows = json.loads(stdout("--db", db, "crosstalk", "--top", "100000", "--format", "json"))
     assert {r["run"] for r in rows} == {new_runs[0]}  # the old run's edges replaced
     touching = [r for r in rows if "kraeutler/" in r["source"] + r["target"]]
     assert touching
     one = touching[0]["source"] if touching[0]["source"].startswith("kraeutler/") else touching[0]["target"]
-    by_species = json.loads(run("--db", db, "crosstalk", "--species", one, "--format", "json"))
+    by_species = json.loads(stdout("--db", db, "crosstalk", "--species", one, "--format", "json"))
     assert by_species and all(one in (r["source"], r["target"]) for r in by_species)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hmlm_sb.crosstalk import crosstalk_edges, model_crosstalk
+from hmlm_sb.crosstalk import trained_crosstalk_edges
 
 RECIPES = Path(__file__).resolve().parents[2] / "docs" / "cypher_recipes.cypher"
 NAMES = {"top_novel_crosstalk_under_condition", "pathway_coupling_change", "species_shared_across_models",
@@ -26,8 +26,7 @@ def recipes() -> dict[str, str]:
 
 def written_edges(trained) -> list:
     result = trained["result"]
-    return crosstalk_edges(model_crosstalk(result.model, result.train.conditions), result.train.species,
-                           trained["network"])
+    return trained_crosstalk_edges(result.model, result.train, trained["network"])
 
 
 def test_recipe_book_names_every_statement():
@@ -109,7 +108,7 @@ def test_species_filter_matches_either_end(trained_store, name):
     uid = "Rogers2022/" + name.rsplit("/", 1)[-1]
     expected = everything[(everything["source"] == uid) | (everything["target"] == uid)].head(8)
     got = crosstalk_table(store, species=name, top=8)
-    assert len(got) == 8
+    assert len(expected) >= 2 and len(got) == len(expected)  # TGFB is an input: few edges read its state
     assert list(zip(got["source"], got["target"], got["condition"])) == \
         list(zip(expected["source"], expected["target"], expected["condition"]))
     assert crosstalk_table(store, species="no such species").empty

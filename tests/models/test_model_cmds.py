@@ -103,3 +103,15 @@ def test_predict_takes_perturbations(db, tmp_path):
     a, b = pd.read_csv(plain), pd.read_csv(knocked)
     asma = (b["species"] == "aSMA") & (b["time"] == 10.0)
     assert b.loc[asma, "value"].item() < 1e-6 < a.loc[asma, "value"].item()
+
+
+def test_train_says_in_one_line_when_the_design_cannot_identify_sources(db, tmp_path):
+    from hmlm_sb.crosstalk import design_identifiability
+    from tests.models.tiny import tiny_dataset
+
+    observed, _, prior, _ = tiny_dataset()
+    assert design_identifiability(observed, prior)[1]  # the tiny design moves its species together
+    text = run("--db", db, "train", "--model", "ode-default", "--cell", CELL, "--timepoints", "4",
+               "--out", str(tmp_path / "runs"))
+    lines = [line for line in text.splitlines() if "cannot identify crosstalk sources" in line]
+    assert len(lines) == 1 and lines[0].startswith("warning:") and "perturbation" in lines[0]
