@@ -22,7 +22,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from hmlm_sb.network import Network, element_uid
+from hmlm_sb.data.prior import pathway_uid, species_uid  # noqa: F401  (the demo imports them here)
+from hmlm_sb.network import Network
 from hmlm_sb.store.base import CrosstalkEdge
 from hmlm_sb.store.crosstalk_rows import (CROSSTALK_COLUMNS, crosstalk_query, crosstalk_rows,  # noqa: F401
                                          resolve_nodes, unidentifiable_note, ATTENTION)
@@ -48,22 +49,6 @@ class Threshold:
 
 
 # ---- uids --------------------------------------------------------------------------------
-def species_uid(network: Network, species_id: str) -> str:
-    """The graph key of a species of ``network`` (ids may already be ``model/local``)."""
-    return _uid(network.species[species_id].model, species_id, network)
-
-
-def pathway_uid(network: Network, pathway_id: str) -> str:
-    return _uid(network.pathways[pathway_id].model, pathway_id, network)
-
-
-def _uid(model: str, local_id: str, network: Network) -> str:
-    model = model or (network.models[0].id if len(network.models) == 1 else "")
-    if not model or local_id.startswith(f"{model}/"):
-        return local_id
-    return element_uid(model, local_id)
-
-
 def known_species_pairs(network: Network) -> set[tuple[str, str]]:
     """(source id, target id) of every REGULATES edge of the prior, self-loops excluded."""
     return {(r.source, r.target) for r in network.regulations() if r.source != r.target}
