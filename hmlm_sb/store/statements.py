@@ -242,29 +242,28 @@ def _file_verb(word: str, tokens: tuple[Token, ...], k: int) -> FileAccess:
     return FileAccess(word, "installs or removes", "an extension (downloads and writes files)")
 
 
-def _next_keyword(tokens: tuple[Token, ...], words: tuple[str, ...]) -> str | None:
-    """The first of ``words`` at parenthesis depth 0 (COPY (MATCH ... ) TO: the TO after the subquery)."""
+def _top_level(tokens: tuple[Token, ...], matches) -> int | None:
+    """Index of the first token at parenthesis depth 0 for which ``matches(k, token)``."""
     depth = 0
     for k, token in enumerate(tokens):
         if token.kind == "punct" and token.text in "([{":
             depth += 1
         elif token.kind == "punct" and token.text in ")]}":
             depth -= 1
-        elif depth == 0 and _is_keyword(tokens, k) and token.text.upper() in words:
-            return token.text.upper()
+        elif depth == 0 and matches(k, token):
+            return k
     return None
 
 
+def _next_keyword(tokens: tuple[Token, ...], words: tuple[str, ...]) -> str | None:
+    """The first of ``words`` at parenthesis depth 0 (COPY (MATCH ... ) TO: the TO after the subquery)."""
+    k = _top_level(tokens, lambda k, token: _is_keyword(tokens, k) and token.text.upper() in words)
+    return None if k is None else tokens[k].text.upper()
+
+
 def _target_after(tokens: tuple[Token, ...], word: str) -> str:
-    depth = 0
-    for k, token in enumerate(tokens):
-        if token.kind == "punct" and token.text in "([{":
-            depth += 1
-        elif token.kind == "punct" and token.text in ")]}":
-            depth -= 1
-        elif depth == 0 and token.kind == "word" and token.text.upper() == word:
-            return _first_target(tokens, k + 1) or "a file"
-    return "a file"
+    k = _top_level(tokens, lambda _k, token: token.kind == "word" and token.text.upper() == word)
+    return "a file" if k is None else (_first_target(tokens, k + 1) or "a file")
 
 
 def _first_target(tokens: tuple[Token, ...], start: int) -> str | None:
