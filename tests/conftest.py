@@ -34,3 +34,14 @@ def rogers_xlsx(shared_data: Path) -> Path:
     path = shared_data / "netflux" / "Rogers2022_snm_1_1_rev4.xlsx"
     need(path.is_file(), f"missing {path}")
     return path
+
+
+def run_cli(db: Path, *args: str) -> int:
+    """`hmlm --db DB ARGS...` in this process; its exit code."""
+    from hmlm_sb.cli.main import cli
+
+    try:
+        cli(["--db", str(db), *args])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

@@ -7,19 +7,14 @@ import libsbml
 import pytest
 
 from conftest import need
-from hmlm_sb.cli.main import cli
 from hmlm_sb.io import read_network
 from hmlm_sb.store import open_store
+from tests.conftest import run_cli
 
 QUAL = "bbm-131-TGFB-PATHWAY.sbml"
 
 
-def run(db: Path, *args: str) -> int:
-    try:
-        cli(["--db", str(db), *args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+run = run_cli
 
 
 def counts(db: Path) -> dict[str, int]:

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from conftest import need
-from hmlm_sb.cli.main import cli
 from hmlm_sb.errors import InputError
 from hmlm_sb.io import read_network
 from hmlm_sb.io.experiments import map_to_network, read_experiments
 from hmlm_sb.store.experiments import as_network_experiments
 
 from .conftest import open_ladybug
+from tests.conftest import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +24,7 @@ def liver(shared_data) -> tuple[Path, Path]:
     return folder / "PKN-LiverDREAM.sif", folder / "MD-LiverDREAM.csv"
 
 
-def run(db: Path, *args: str) -> int:
-    try:
-        cli(["--db", str(db), *args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+run = run_cli
 
 
 def test_save_load_is_idempotent_and_replace_is_needed(store, liver, tmp_path):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hmlm_sb.cli.main import cli
 
 from .conftest import open_ladybug
+from tests.conftest import run_cli
 
 TOY_SIF = "EGF\t1\tPI3K\nPI3K\t1\tAkt\nEGF\t1\tErk\nTNFa\t1\tErk\n"
 TOY_MIDAS = """TR:mock:CellLine,TR:EGF,TR:TNFa,TR:PI3Ki,DA:Akt,DA:Erk,DV:Akt,DV:Erk
@@ -24,12 +24,7 @@ TOY_MIDAS = """TR:mock:CellLine,TR:EGF,TR:TNFa,TR:PI3Ki,DA:Akt,DA:Erk,DV:Akt,DV:
 """
 
 
-def run(db: Path, *args: str) -> int:
-    try:
-        cli(["--db", str(db), *args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+run = run_cli
 
 
 @pytest.fixture
