@@ -293,18 +293,24 @@ def confident_crosstalk_edges(members: Sequence[Mapping[str, np.ndarray]], speci
 
 def trained_crosstalk_edges(model, train, network: Network, *, top_k: int = DEFAULT_CONFIDENCE_TOP_K,
                             threshold: Threshold = Threshold()) -> list[CrosstalkEdge]:
-    """What a training run writes back without retraining. A model with a vector field
-    (``rate_jacobian``): its signed influence (:func:`hmlm_sb.models.influence.influence`,
-    the learned correction) per condition, ``method="jacobian"``; else its own
-    ``crosstalk()`` view (``method="view"``).
-    Species edges carry the sign of their condition's matrix, ``identifiable``
-    (:func:`design_identifiability`) and ``confidence``: the fraction of the run's
-    conditions whose matrix ranks the pair among its ``top_k`` off-diagonal weights (how
-    consistently the trained model reads the edge across the design; one fit, no
-    ensemble)."""
-    from hmlm_sb.models.influence import influence
+    """What a training run writes back without retraining. A model whose ``edge_method``
+    is ``"correlation"`` (the HMLM): the correlation of its learned correction with each
+    source, pooled over the design and written under every condition,
+    ``method="correlation"``, confidence = the fraction of leave-one-condition-out
+    correlations that rank the pair among their ``top_k``. Another model with a vector
+    field (``rate_jacobian``): its signed influence (:func:`hmlm_sb.models.influence.influence`,
+    the learned correction) per condition, ``method="jacobian"``, confidence = the
+    fraction of the run's conditions whose matrix ranks the pair among its ``top_k``;
+    else its own ``crosstalk()`` view (``method="view"``).
+    Species edges carry the sign of their matrix and ``identifiable``
+    (:func:`design_identifiability`). One fit, no ensemble."""
+    from hmlm_sb.models.influence import influence, jackknife_correlations
 
-    if callable(getattr(model, "rate_jacobian", None)):
+    members = None
+    if getattr(model, "edge_method", "jacobian") == "correlation" and callable(getattr(model, "correction_rate", None)):
+        matrices, method = influence(model, train, method="correlation"), "correlation"
+        members = jackknife_correlations(model, train)
+    elif callable(getattr(model, "rate_jacobian", None)):
         matrices, method = influence(model, train, method="jacobian"), "jacobian"
     else:
         matrices, method = model_crosstalk(model, train.conditions), "view"
@@ -312,7 +318,7 @@ def trained_crosstalk_edges(model, train, network: Network, *, top_k: int = DEFA
         return []
     species = list(train.species)
     identifiable, _ = design_identifiability(train, network)
-    _, confidence = edge_confidence(list(matrices.values()), top_k)
+    _, confidence = edge_confidence(members or list(matrices.values()), top_k)
     index = {species_uid(network, s) if s in network.species else s: k for k, s in enumerate(species)}
     out = []
     for edge in crosstalk_edges(matrices, species, network, threshold=threshold):

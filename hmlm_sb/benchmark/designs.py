@@ -15,7 +15,8 @@ once; scored:
   where the model has one; ``finite-difference``: the fallback otherwise) and
   ``crosstalk-view`` (the model's raw ``crosstalk()`` matrix, ``method="attention"`` of
   the influence API: the HMLM's attention, CellBox's interaction matrix, the prior
-  weights of the logic ODEs). A design's ranking is the mean
+  weights of the logic ODEs), and for models with a learned correction ``correction-corr``
+  (:func:`hmlm_sb.models.influence.correction_correlation`). A design's ranking is the mean
   over its conditions of |influence|.
 - identifiability (``task = design-ident``): hidden edges, how many are identifiable,
   the fraction whose effect exceeds the noise, the median number of lockstep partners.
@@ -37,6 +38,7 @@ from hmlm_sb.network import Network
 
 Progress = Callable[[str, int], None]
 EDGE_MODELS_EXCLUDED = ("interp",)  # no dynamics: nothing to differentiate
+CORRELATION_METHOD = "correction-corr"  # |corr(learned correction_i, source j)|: models with a correction
 VIEW_METHOD = "crosstalk-view"  # the model's own crosstalk() matrix: the HMLM's attention, CellBox's W, ...
 
 
@@ -151,7 +153,7 @@ def residual_scores(train, prior: Network) -> np.ndarray:
 
 def model_edge_scores(model, train, attention: bool = True) -> dict[str, np.ndarray]:
     """method label -> (S, S) ranking scores of a fitted model."""
-    from hmlm_sb.models.influence import influence, influence_method, mean_abs_influence
+    from hmlm_sb.models.influence import correction_correlation, influence, influence_method, mean_abs_influence
 
     out = {}
     try:
@@ -161,6 +163,9 @@ def model_edge_scores(model, train, attention: bool = True) -> dict[str, np.ndar
         out["jacobian-error"] = f"{type(exc).__name__}: {exc}"
     if matrix is not None:
         out[influence_method(model)] = matrix
+    correlated = correction_correlation(model, train)
+    if correlated is not None:
+        out[CORRELATION_METHOD] = np.abs(correlated)
     if attention:
         view = mean_abs_influence(influence(model, train, method="attention"))
         if view is not None:

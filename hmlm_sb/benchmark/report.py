@@ -277,7 +277,9 @@ def write_design_report(records: list[dict], out: Path, meta: dict) -> Path:
         lines += ["`residual-corr`: |corr(observed_i - ode-default_i, observed_j)| (no trained model). "
                   "`<model> jacobian`: the model's own rate Jacobian (its correction part); "
                   "`<model> finite-difference`: the fallback for models without one; `<model> crosstalk-view`: "
-                  "the model's raw crosstalk() matrix (the HMLM's attention). Rankings: mean over conditions of |influence|; pairs absent "
+                  "the model's raw crosstalk() matrix (the HMLM's attention); `<model> correction-corr`: |corr(learned "
+                  "correction_i, source j)| over the model's own trajectories of every condition. Rankings: mean over "
+                  "conditions of |influence|; pairs absent "
                   "from the prior only.", ""]
     traj = frame[frame["task"] == "design-traj"]
     if len(traj):

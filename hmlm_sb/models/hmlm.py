@@ -30,7 +30,7 @@ from hmlm_sb.trajectories import Trajectories
 
 COMMON_DEFAULTS: dict[str, Any] = dict(
     n_steps=30, grid_power=2.0, iterations=3, shift_units="activity", shift_every_stage=False,
-    max_epochs=250, patience=60, lr=0.03, lr_correction=0.005, weight_decay=1e-4,
+    max_epochs=250, patience=60, min_epochs=100, lr=0.03, lr_correction=0.005, weight_decay=1e-4,
     correction_penalty=1e-2, prior_penalty=1e-3, val_fraction=0.2, threads=1, clip_grad=None)
 
 
@@ -118,6 +118,19 @@ class HybridModel(DynamicsModel):
         jac = torch.autograd.functional.jacobian(summed, y, vectorize=True)  # (S, N, S)
         return jac.permute(1, 0, 2).numpy().astype(float)
 
+    def correction_rate(self, states: np.ndarray, stimuli: np.ndarray, inhibit: np.ndarray | None = None,
+                        knockdown: np.ndarray | None = None) -> np.ndarray:
+        """(N, S) the learned part of dy/dt at states (N, S) under stimuli (N, I) and
+        perturbations (N, S)."""
+        import torch
+
+        self._check_fitted()
+        with torch.no_grad():
+            y = torch.tensor(np.atleast_2d(states), dtype=torch.float32)
+            out = self.module_.rate_of_change(y, self._condition(stimuli, inhibit, knockdown), "correction",
+                                              self.shift_units)
+        return out.numpy().astype(float)
+
     def _restore_modules(self) -> None:
         """The untrained module of a loaded checkpoint, rebuilt from the stored prior (its
         weights are loaded next)."""
@@ -133,12 +146,17 @@ class HMLM(HybridModel):
     """Hierarchical molecular language model as the learned part of a hybrid ODE."""
 
     name: ClassVar[str] = "hmlm"
+    # how its CROSSTALK edges are scored: the correlation of the learned correction with each
+    # source beat the rate Jacobian on every pilot cell (docs/hmlm.md)
+    edge_method: ClassVar[str] = "correlation"
 
     def __init__(self, dim: int = 16, heads: int = 4, layers: int = 1,
                  scales: str = "species", candidates: str = "auto", pair_logits: bool = True,
+                 context: str = "condition", weighting: str = "sparsemax", source_penalty: float = 0.0,
+                 values: str = "state",
                  n_steps: int = 30, grid_power: float = 2.0, iterations: int = 3,
                  shift_units: str = "activity", shift_every_stage: bool = False,
-                 max_epochs: int = 250, patience: int = 60, lr: float = 0.03,
+                 max_epochs: int = 250, patience: int = 60, min_epochs: int = 100, lr: float = 0.03,
                  lr_correction: float = 0.005, weight_decay: float = 1e-4,
                  correction_penalty: float = 1e-2, prior_penalty: float = 1e-3,
                  val_fraction: float = 0.2, use_correction: bool = True, threads: int | None = 1,
@@ -150,11 +168,12 @@ class HMLM(HybridModel):
 
     @classmethod
     def quick_params(cls) -> dict[str, Any]:
-        return {"max_epochs": 120, "patience": 40}
+        return {"max_epochs": 120, "patience": 40, "min_epochs": 80}
 
     @classmethod
     def test_params(cls) -> dict[str, Any]:
-        return {"dim": 8, "heads": 2, "n_steps": 8, "iterations": 2, "max_epochs": 10, "patience": 5, "threads": 1}
+        return {"dim": 8, "heads": 2, "n_steps": 8, "iterations": 2, "max_epochs": 10, "patience": 5, "min_epochs": 0,
+                "threads": 1}
 
     def _hybrid(self, prior: Network, species: list[str], inputs: list[str]):
         from hmlm_sb.nn.hierarchy import parse_scales
@@ -164,7 +183,8 @@ class HMLM(HybridModel):
                                         correction="attention" if self.use_correction else "none",
                                         dim=self.dim, heads=self.heads, layers=self.layers,
                                         scales=parse_scales(self.scales), candidates=self.candidates,
-                                        pair_logits=self.pair_logits)
+                                        pair_logits=self.pair_logits, context=self.context,
+                                        weighting=self.weighting, values=self.values)
         return module, names
 
     # ---- the attention view -----------------------------------------------------------------
@@ -237,7 +257,9 @@ def train_hybrid(model: HybridModel, train: Trajectories, rng: np.random.Generat
                  progress: ProgressCallback | None) -> dict[str, Any]:
     """AdamW on the measured observed entries, early stopping on a random share of them
     held out; at most ``max_epochs`` epochs, stopped after ``patience`` without a better
-    held-out loss, the best state restored. No clock: the result depends on the seed only."""
+    held-out loss but never before ``min_epochs`` (the attention sits on a plateau while its
+    weights are near uniform, and the held-out loss can rise there before it falls), the
+    best state restored. No clock: the result depends on the seed only."""
     import torch
 
     module = model.module_
@@ -267,6 +289,7 @@ def train_hybrid(model: HybridModel, train: Trajectories, rng: np.random.Generat
     history: dict[str, Any] = {"train": [], "val": [], "stopped": "max_epochs"}
     since_best = 0
     n_fit, n_val = fit_w.sum().clamp(min=1), val_w.sum()
+    source_penalty = float(getattr(model, "source_penalty", 0.0))
     for epoch in range(model.max_epochs):
         optimiser.zero_grad()
         traj, correction_sq = module.simulate(y0, cond, model.grid_, train.times[used_times], model.iterations,
@@ -275,6 +298,8 @@ def train_hybrid(model: HybridModel, train: Trajectories, rng: np.random.Generat
         fit_loss = (err * fit_w).sum() / n_fit
         loss = (fit_loss + model.correction_penalty * correction_sq
                 + model.prior_penalty * module.backbone.prior_deviation(start))
+        if source_penalty and module.correction is not None:
+            loss = loss + source_penalty * module.correction.source_mass()
         fit_value = float(fit_loss.detach())
         val_loss = float((err.detach() * val_w).sum() / n_val) if n_val > 0 else fit_value
         history["train"].append(fit_value)
@@ -284,7 +309,7 @@ def train_hybrid(model: HybridModel, train: Trajectories, rng: np.random.Generat
             since_best = 0
         else:
             since_best += 1
-        if since_best >= model.patience:
+        if since_best >= model.patience and epoch + 1 >= getattr(model, "min_epochs", 0):
             history["stopped"] = "patience"
             break
         loss.backward()

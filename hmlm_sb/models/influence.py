@@ -16,6 +16,11 @@ Methods:
   ``2 M(h) - M(2h)`` so that two-step (indirect) paths cancel; the full field (the
   fallback cannot separate a correction; entries below ``FD_NOISE_FLOOR`` of the largest
   are the solver's noise and set to 0). :func:`influence_method` says which was used.
+- ``correlation``: :func:`correction_correlation`, ``corr(learned correction_i, y_j)``
+  pooled over the design (every condition gets the same matrix); for models with a
+  learned correction. The HMLM's default for its written edges
+  (``HMLM.edge_method``): its rate Jacobian names the one source its sparse attention
+  chose, which among sources that move alike is often the wrong one (docs/hmlm.md).
 - ``attention``: the model's raw ``crosstalk(condition)`` view (HMLM attention); a view,
   not an influence, and not the default.
 
@@ -34,7 +39,7 @@ import numpy as np
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
-METHODS = ("jacobian", "attention")
+METHODS = ("jacobian", "correlation", "attention")
 PARTS = ("correction", "full")
 FD_STEP = 0.05  # state perturbation of the finite-difference fallback
 FD_HORIZON = 0.02  # horizon h in model time units (Richardson-extrapolated with 2h)
@@ -51,6 +56,9 @@ def influence(model, data: Trajectories, *, part: str = "correction", method: st
     if part not in PARTS:
         raise ValueError(f"part must be one of {', '.join(PARTS)}, not {part!r}")
     names = list(conditions or data.conditions)
+    if method == "correlation":
+        pooled = correction_correlation(model, data)
+        return {} if pooled is None else {name: pooled for name in names}
     if method == "attention":
         out = {}
         for name in names:
@@ -142,6 +150,53 @@ def mean_abs_influence(matrices: Mapping[str, np.ndarray]) -> np.ndarray | None:
     if not matrices:
         return None
     return np.mean([np.abs(m) for m in matrices.values()], axis=0)
+
+
+# ---- correlation of the learned correction with the sources ------------------------------------
+def correction_correlation(model, data: Trajectories) -> np.ndarray | None:
+    """(S, S) signed ``[i, j] = corr(correction_i, y_j * inhibit_j)``: how the learned part
+    of target i's rate co-varies with source j as targets read it, pooled over the model's
+    own trajectory of every condition on ``data.times`` up to the last observed time (the
+    perturbations make the sources vary independently across conditions). None for a model
+    without a learned correction (``correction_rate``). Diagonal 0.
+
+    The Jacobian asks which source the fit *chose*; where several sources move alike it
+    picks one of them arbitrarily. The correlation scores every source in proportion to how
+    well it tracks the correction the model needed, so the true one stays among the top."""
+    if not callable(getattr(model, "correction_rate", None)):
+        return None
+    observed = data.observed.any(axis=0)
+    last = data.times[observed].max() if observed.any() else data.times[-1]
+    times = data.times[data.times <= last]
+    inhibit, knockdown = _inhibit(data), _knockdown(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kwargs = {"inhibit": inhibit, "knockdown": knockdown} if getattr(data, "perturbed", False) else {}
+        pred = np.asarray(model.predict(data.stimuli, data.initial, times, conditions=None, **kwargs), dtype=float)
+    shifts, sources = [], []
+    for c in range(len(data.conditions)):
+        n = len(times)
+        shifts.append(model.correction_rate(pred[c], np.repeat(data.stimuli[c:c + 1], n, axis=0),
+                                            np.repeat(inhibit[c:c + 1], n, axis=0),
+                                            np.repeat(knockdown[c:c + 1], n, axis=0)))
+        sources.append(pred[c] * inhibit[c])
+    out = _corr_columns(np.vstack(shifts), np.vstack(sources))
+    np.fill_diagonal(out, 0.0)
+    return np.nan_to_num(out)
+
+
+def jackknife_correlations(model, data: Trajectories) -> list[np.ndarray]:
+    """:func:`correction_correlation` with each condition left out in turn (all of them
+    when fewer than three conditions): how stable the pooled ranking is to the design."""
+    if len(data.conditions) < 3:
+        full = correction_correlation(model, data)
+        return [] if full is None else [full]
+    out = []
+    for name in data.conditions:
+        part = correction_correlation(model, data.subset([c for c in data.conditions if c != name]))
+        if part is not None:
+            out.append(part)
+    return out
 
 
 # ---- ensembles -----------------------------------------------------------------------------------

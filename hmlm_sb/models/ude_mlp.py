@@ -17,7 +17,7 @@ class UDEMLP(HybridModel):
     def __init__(self, hidden: int = 64, depth: int = 2,
                  n_steps: int = 30, grid_power: float = 2.0, iterations: int = 3,
                  shift_units: str = "activity", shift_every_stage: bool = False,
-                 max_epochs: int = 250, patience: int = 60, lr: float = 0.03,
+                 max_epochs: int = 250, patience: int = 60, min_epochs: int = 100, lr: float = 0.03,
                  lr_correction: float = 0.005, weight_decay: float = 1e-4,
                  correction_penalty: float = 1e-2, prior_penalty: float = 1e-3,
                  val_fraction: float = 0.2, threads: int | None = 1, clip_grad: float | None = None):
@@ -28,11 +28,12 @@ class UDEMLP(HybridModel):
 
     @classmethod
     def quick_params(cls) -> dict[str, Any]:
-        return {"max_epochs": 120, "patience": 40}
+        return {"max_epochs": 120, "patience": 40, "min_epochs": 80}
 
     @classmethod
     def test_params(cls) -> dict[str, Any]:
-        return {"hidden": 16, "n_steps": 8, "iterations": 2, "max_epochs": 10, "patience": 5, "threads": 1}
+        return {"hidden": 16, "n_steps": 8, "iterations": 2, "max_epochs": 10, "patience": 5, "min_epochs": 0,
+                "threads": 1}
 
     def _hybrid(self, prior: Network, species: list[str], inputs: list[str]):
         from hmlm_sb.nn.hybrid import build_hybrid

@@ -7,9 +7,11 @@ a learned species embedding. Target ``i`` reads only its candidate sources ``can
 (every species, or those within k hops of the prior; a padded (S, K) table gathered
 sparsely, so cost is linear in species + candidate edges). Attention weights are
 **sparsemax** over the candidates plus a learned *null* source that carries no value, so a
-target can read nothing, and most weights are exactly zero. Values are linear maps of the
-source's own token, so ``attention[i, j] * value_j`` is the part of target i's message that
-comes from source j. No topology bias: known edges get no extra mass.
+target can read nothing, and most weights are exactly zero. By default the weights depend
+on the condition (its stimuli and perturbations) but not on the state, so they are
+computed once per integration; values are a small MLP of the source as its targets read
+it (``y * inhibit``, its knockdown), so ``attention[i, j] * value_j`` is the part of target
+i's message that comes from source j. No topology bias: known edges get no extra mass.
 
 Pathway scale: species tokens averaged into pathway tokens by membership, softmax
 self-attention between pathways, broadcast back to members. Cell scale: the mean token,
@@ -99,21 +101,49 @@ def candidate_table(edge_index: np.ndarray, n_species: int, hops: int | None,
     return table
 
 
+CONTEXTS = ("condition", "state", "none")
+WEIGHTINGS = ("sparsemax", "softmax")
+CONTEXT_FEATURES = 3  # drive, knockdown, inhibit: what a condition does to each species
+VALUES = ("token", "state")
+VALUE_COLUMNS = [1, 4]  # y * inhibit, knockdown: a source as its targets read it
+VALUE_FEATURES = len(VALUE_COLUMNS)
+
+
 class SparseSourceAttention(nn.Module):
-    """Sparsemax attention of each target over its candidate sources and a null source.
+    """Attention of each target over its candidate sources and a null source.
 
     Per head h, target i reads source j with logit ``pair_logit[i, j] + q_i^h k_j^h`` and
-    value ``v_j^h``, all scalars read from the tokens: the pair logit (a learned parameter
-    per candidate pair, starting at zero) says which sources a target reads, the context
-    term modulates it by both states. The message ``sum_j a_ij^h v_j^h`` is a sum of
-    per-source terms (attributable). With every species a candidate the logits are one
-    outer product; otherwise scalars are gathered per candidate pair (linear in pairs)."""
+    value ``v_j^h``, a scalar read from the source's own token at the current state: the
+    message ``sum_j a_ij^h v_j^h`` is a sum of per-source terms, so the weights say which
+    sources a target reads (attributable). The pair logit (a parameter per candidate pair,
+    starting at zero: no bias towards known edges) says which sources a target reads; the
+    context term modulates it:
 
-    def __init__(self, dim: int, heads: int, candidates: np.ndarray, pair_logits: bool = True):
+    - ``context="condition"``: q and k from condition tokens (what the condition does to
+      each species: stimulus, knockdown, inhibition, plus the species embedding), so the
+      weights are computed **once per condition and integration**, not per step;
+    - ``"state"``: q and k from the current tokens (recomputed at every step);
+    - ``"none"``: the pair logits alone.
+
+    Weights are sparsemax (most exactly zero) or softmax over the candidates plus the null.
+    With every species a candidate the logits are one outer product; otherwise scalars are
+    gathered per candidate pair (linear in pairs)."""
+
+    def __init__(self, dim: int, heads: int, candidates: np.ndarray, pair_logits: bool = True,
+                 context: str = "condition", weighting: str = "sparsemax", values: str = "state"):
         super().__init__()
-        self.heads = heads
+        if values not in VALUES:
+            raise ValueError(f"values must be one of {', '.join(VALUES)}, not {values!r}")
+        if context not in CONTEXTS:
+            raise ValueError(f"context must be one of {', '.join(CONTEXTS)}, not {context!r}")
+        if weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}, not {weighting!r}")
+        self.heads, self.context, self.weighting = heads, context, weighting
         self.norm = nn.LayerNorm(dim)
-        self.qkv = nn.Linear(dim, 3 * heads)
+        self.values = values
+        self.value = nn.Linear(dim, heads) if values == "token" else \
+            nn.Sequential(nn.Linear(VALUE_FEATURES, dim), nn.GELU(), nn.Linear(dim, heads))
+        self.qk = nn.Linear(dim, 2 * heads) if context != "none" else None
         self.out = nn.Linear(heads, dim)
         self.null_key = nn.Parameter(torch.zeros(heads, 1, 1))
         n_species = candidates.shape[0]
@@ -130,29 +160,43 @@ class SparseSourceAttention(nn.Module):
         self.register_buffer("padding", torch.as_tensor(padding))
         self.pair_logit = nn.Parameter(torch.zeros(table.shape, dtype=torch.float32)) if pair_logits else None
 
-    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """tokens (B, S, d) -> (updated tokens, attention (B, H, S, 1 + K) over ``table``'s columns)."""
-        b, s, _ = tokens.shape
-        q, k, v = self.qkv(self.norm(tokens)).view(b, s, 3, self.heads).permute(2, 0, 3, 1)  # each (B, H, S)
-        q = q.unsqueeze(-1)
-        null = q * self.null_key
-        if self.dense:
-            logits = torch.cat([null, q * k.unsqueeze(-2)], dim=-1)
-            attn = sparsemax(self._masked(logits), dim=-1)
-            message = (attn[..., 1:] @ v.unsqueeze(-1)).squeeze(-1)
+    def weights(self, context_tokens: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """(B, H, S, 1 + K) weights over ``table``'s columns from context tokens (B, S, d)
+        (None for ``context="none"``)."""
+        s = self.table.shape[0]
+        if self.qk is None or context_tokens is None:
+            logits = torch.zeros(batch, self.heads, s, self.table.shape[1])
         else:
-            index = self.table[:, 1:]
-            k = torch.cat([k, torch.zeros_like(k[..., :2])], dim=-1)  # null and padding slots
-            v = torch.cat([v, torch.zeros_like(v[..., :2])], dim=-1)
-            logits = torch.cat([null, q * k[..., index]], dim=-1)
-            attn = sparsemax(self._masked(logits), dim=-1)
-            message = (attn[..., 1:] * v[..., index]).sum(-1)
-        return tokens + self.out(message.transpose(1, 2)), attn
-
-    def _masked(self, logits: torch.Tensor) -> torch.Tensor:
+            q, k = self.qk(self.norm(context_tokens)).view(batch, s, 2, self.heads).permute(2, 0, 3, 1)
+            q = q.unsqueeze(-1)
+            if self.dense:
+                logits = torch.cat([q * self.null_key, q * k.unsqueeze(-2)], dim=-1)
+            else:
+                k = torch.cat([k, torch.zeros_like(k[..., :2])], dim=-1)  # null and padding slots
+                logits = torch.cat([q * self.null_key, q * k[..., self.table[:, 1:]]], dim=-1)
         if self.pair_logit is not None:
             logits = logits + self.pair_logit
-        return logits.masked_fill(self.padding, PAD_LOGIT)
+        logits = logits.masked_fill(self.padding, PAD_LOGIT)
+        return sparsemax(logits, dim=-1) if self.weighting == "sparsemax" else torch.softmax(logits, dim=-1)
+
+    def forward(self, tokens: torch.Tensor, attn: torch.Tensor | None = None,
+                features: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """tokens (B, S, d) -> (updated tokens, attention (B, H, S, 1 + K)); ``attn`` the
+        weights when computed beforehand (``context`` "condition" or "none"); ``features``
+        (B, S, F) the raw token features (``values="state"`` reads the source's state as
+        its targets see it, ``y * inhibit``, and its knockdown)."""
+        b = tokens.shape[0]
+        x = self.norm(tokens)
+        if attn is None:
+            attn = self.weights(tokens if self.context == "state" else None, b)
+        source = x if self.values == "token" else features[..., VALUE_COLUMNS]
+        v = self.value(source).transpose(1, 2)  # (B, H, S)
+        if self.dense:
+            message = (attn[..., 1:] @ v.unsqueeze(-1)).squeeze(-1)
+        else:
+            v = torch.cat([v, torch.zeros_like(v[..., :2])], dim=-1)
+            message = (attn[..., 1:] * v[..., self.table[:, 1:]]).sum(-1)
+        return tokens + self.out(message.transpose(1, 2)), attn
 
 
 class PathwayScale(nn.Module):
@@ -189,18 +233,28 @@ class HierarchicalCorrection(nn.Module):
 
     ``candidates`` (S, K) source table (padded with S); ``membership`` (S, P) bool, every
     species in at least one pathway; ``scales`` the subset of :data:`SCALES` used (none = a
-    per-species correction of its own features only)."""
+    per-species correction of its own features only); ``context`` and ``weighting`` of the
+    species attention (:class:`SparseSourceAttention`).
+
+    Use: ``step = correction.bind(context_features)`` once per integration (condition
+    tokens; computes the attention weights when they do not depend on the state), then
+    ``step(features)`` at every integrator step."""
 
     def __init__(self, candidates: np.ndarray, membership: np.ndarray, *, dim: int = 16, heads: int = 4,
                  layers: int = 1, scales: tuple[str, ...] = SCALES, token_features: int = TOKEN_FEATURES,
-                 pair_logits: bool = True):
+                 pair_logits: bool = True, context: str = "condition", weighting: str = "sparsemax",
+                 values: str = "state"):
         super().__init__()
         n_species = membership.shape[0]
         self.scales = tuple(scales)
+        self.context = context
         self.embed = nn.Parameter(torch.randn(n_species, dim) * 0.1)
         self.read_in = nn.Sequential(nn.Linear(token_features, dim), nn.GELU(), nn.Linear(dim, dim))
+        self.context_in = nn.Linear(CONTEXT_FEATURES, dim) if context == "condition" else None
         n_layers = layers if "species" in self.scales else 0
-        self.molecular = nn.ModuleList(SparseSourceAttention(dim, heads, candidates, pair_logits) for _ in range(n_layers))
+        self.molecular = nn.ModuleList(SparseSourceAttention(dim, heads, candidates, pair_logits, context, weighting,
+                                                             values)
+                                       for _ in range(n_layers))
         self.pathway = PathwayScale(dim, heads, membership) if "pathway" in self.scales else None
         self.cell = CellScale(dim) if "cell" in self.scales else None
         self.head = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, 1))
@@ -211,23 +265,49 @@ class HierarchicalCorrection(nn.Module):
         self.n_species = n_species
         self.recording = False
         self.reset_record()
+        self.last_weights: list[torch.Tensor] = []
 
     def reset_record(self) -> None:
         self.species_attention_sum: torch.Tensor | None = None
         self.pathway_attention_sum: torch.Tensor | None = None
         self.records = 0
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """``features`` (B, S, F) -> correction (B, S)."""
+    def bind(self, context_features: torch.Tensor):
+        """``context_features`` (B, S, CONTEXT_FEATURES) of the conditions -> ``step(features
+        (B, S, F)) -> (B, S)``, with the state-independent attention weights computed here."""
+        batch = context_features.shape[0]
+        fixed: list[torch.Tensor | None] = []
+        if self.context == "condition":
+            tokens = self.context_in(context_features) + self.embed
+            fixed = [layer.weights(tokens, batch) for layer in self.molecular]
+        elif self.context == "none":
+            fixed = [layer.weights(None, 1) for layer in self.molecular]
+        else:
+            fixed = [None] * len(self.molecular)
+        self.last_weights = [w for w in fixed if w is not None]
+        return lambda features: self.forward(features, fixed)
+
+    def source_mass(self) -> torch.Tensor:
+        """Mean weight the targets put on real sources (not the null) in the last bound
+        weights: the attention penalty's quantity (0 when the weights depend on the state)."""
+        if not self.last_weights:
+            return torch.zeros(())
+        return torch.stack([1 - w[..., 0].mean() for w in self.last_weights]).mean()
+
+    def forward(self, features: torch.Tensor, fixed: list[torch.Tensor | None] | None = None) -> torch.Tensor:
+        """``features`` (B, S, F) -> correction (B, S); ``fixed`` the weights from :meth:`bind`
+        (None: computed here, with no condition context)."""
         tokens = self.read_in(features) + self.embed
+        if fixed is None:
+            fixed = [layer.weights(None, 1) if self.context != "state" else None for layer in self.molecular]
         species_attn = []
-        for layer in self.molecular:
-            if tokens.requires_grad and layer.table.numel() > CHECKPOINT_PAIRS:
+        for layer, weights in zip(self.molecular, fixed):
+            if weights is None and tokens.requires_grad and layer.table.numel() > CHECKPOINT_PAIRS:
                 # recompute in the backward pass: memory per integrator step stays O(S * d)
-                tokens, attn = checkpoint(layer, tokens, use_reentrant=False)
+                tokens, attn = checkpoint(layer, tokens, None, features, use_reentrant=False)
             else:
-                tokens, attn = layer(tokens)
-            species_attn.append(attn)
+                tokens, attn = layer(tokens, weights, features)
+            species_attn.append(attn.expand(tokens.shape[0], *attn.shape[1:]))
         pathway_attn = None
         if self.pathway is not None:
             tokens, pathway_attn = self.pathway(tokens)

@@ -71,11 +71,15 @@ class HybridODE(nn.Module):
         def target(y: torch.Tensor) -> torch.Tensor:
             return ymax * activity(y)
 
+        step = None
+        if isinstance(self.correction, HierarchicalCorrection):
+            step = self.correction.bind(torch.stack([drive, cond.knockdown, cond.inhibit], dim=-1))
+
         def correction(y: torch.Tensor) -> torch.Tensor:  # a knocked-down species' whole target shrinks
-            if isinstance(self.correction, DenseMLPCorrection):
+            if step is None:
                 return cond.knockdown * self.correction(y, cond.stimuli, cond.inhibit, cond.knockdown)
             features = torch.stack([y, y * cond.inhibit, target(y) - y, drive, cond.knockdown], dim=-1)
-            return cond.knockdown * self.correction(features)
+            return cond.knockdown * step(features)
 
         return (lambda y: rate * target(y)), (correction if self.correction is not None else None), rate
 
@@ -125,7 +129,8 @@ def candidate_hops(candidates: str | int, n_species: int) -> int | None:
 
 def build_hybrid(prior: Network, species: list[str], inputs: list[str], *, correction: str = "attention",
                  dim: int = 16, heads: int = 4, layers: int = 1, scales: tuple[str, ...] = SCALES,
-                 candidates: str | int = "auto", pair_logits: bool = True, hidden: int = 64, depth: int = 2
+                 candidates: str | int = "auto", pair_logits: bool = True, context: str = "condition",
+                 weighting: str = "sparsemax", values: str = "state", hidden: int = 64, depth: int = 2
                  ) -> tuple[HybridODE, list[str], np.ndarray | None]:
     """(hybrid, pathway names, candidate table or None). ``correction``: "attention", "mlp"
     or "none" (the backbone alone)."""
@@ -139,7 +144,8 @@ def build_hybrid(prior: Network, species: list[str], inputs: list[str], *, corre
         edge_index, _ = compiled.edges
         table = candidate_table(edge_index, len(species), candidate_hops(candidates, len(species)), MAX_CANDIDATES)
         module = HierarchicalCorrection(table, member, dim=dim, heads=heads, layers=layers, scales=scales,
-                                        pair_logits=pair_logits)
+                                        pair_logits=pair_logits, context=context, weighting=weighting,
+                                        values=values)
     elif correction == "mlp":
         module = DenseMLPCorrection(len(species), len(inputs), hidden=hidden, depth=depth)
     elif correction != "none":

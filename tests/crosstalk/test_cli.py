@@ -39,8 +39,10 @@ def test_crosstalk_csv_and_json(trained_store):
         frame = pd.read_csv(StringIO(text))
         assert len(frame) == 7 and set(frame["condition"]) == {"TGFB"} and not frame["known"].any()
         assert frame["weight"].is_monotonic_decreasing
-        rows = json.loads(stdout("--db", db, "crosstalk", "--species", "TGFB", "--top", "5", "--format", "json"))
-        assert rows and all("Rogers2022/TGFB" in (r["source"], r["target"]) for r in rows)
+        source = frame["source"].iloc[0]  # a species that has edges, by its uid "model/id"
+        rows = json.loads(stdout("--db", db, "crosstalk", "--species", source.split("/", 1)[-1], "--top", "5",
+                                 "--format", "json"))
+        assert rows and all(source in (r["source"], r["target"]) for r in rows)
         pathway = json.loads(stdout("--db", db, "crosstalk", "--pathway", "growth factor", "--format", "json"))
         assert pathway and all(r["level"] == "pathway" for r in pathway)
         assert all("Rogers2022/growth factor" in (r["source"], r["target"]) for r in pathway)

@@ -99,7 +99,7 @@ def test_recipes_refuse_nothing_on_an_empty_answer(trained_store):
     assert isinstance(got, pd.DataFrame) and got.empty
 
 
-@pytest.mark.parametrize("name", ["TGFB", "Rogers2022/TGFB", "smad3"])
+@pytest.mark.parametrize("name", ["smad3", "Rogers2022/smad3"])
 def test_species_filter_matches_either_end(trained_store, name):
     from hmlm_sb.crosstalk import crosstalk_table
 
@@ -108,7 +108,7 @@ def test_species_filter_matches_either_end(trained_store, name):
     uid = "Rogers2022/" + name.rsplit("/", 1)[-1]
     expected = everything[(everything["source"] == uid) | (everything["target"] == uid)].head(8)
     got = crosstalk_table(store, species=name, top=8)
-    assert len(expected) >= 2 and len(got) == len(expected)  # TGFB is an input: few edges read its state
+    assert len(expected) >= 2 and len(got) == len(expected)
     assert list(zip(got["source"], got["target"], got["condition"])) == \
         list(zip(expected["source"], expected["target"], expected["condition"]))
     assert crosstalk_table(store, species="no such species").empty

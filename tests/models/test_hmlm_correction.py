@@ -167,10 +167,12 @@ def test_same_seed_same_predictions_and_no_clock_is_read(cls, params, monkeypatc
 
 def test_training_stops_on_patience_not_on_time():
     observed, _, prior, _ = tiny_dataset()
-    model = HMLM(**{**SMALL, "max_epochs": 200, "patience": 3, "lr": 0.3}).fit(observed, prior)
-    assert model.history_["stopped"] in ("patience", "max_epochs")
-    assert model.history_["epochs"] <= 200
-    assert "time_budget_s" not in model.get_params()
+    early = HMLM(**{**SMALL, "max_epochs": 200, "patience": 3, "min_epochs": 0, "lr": 0.3}).fit(observed, prior)
+    assert early.history_["stopped"] == "patience" and early.history_["epochs"] < 200
+    assert "time_budget_s" not in early.get_params()
+    # patience counts only from min_epochs on: the plateau while the attention is uniform
+    late = HMLM(**{**SMALL, "max_epochs": 200, "patience": 3, "min_epochs": 60, "lr": 0.3}).fit(observed, prior)
+    assert late.history_["epochs"] >= 60 > early.history_["epochs"]
 
 
 @pytest.mark.parametrize("cls,params", [(HMLM, SMALL), (UDEMLP, dict(hidden=16, n_steps=8, iterations=2,
@@ -247,7 +249,8 @@ def test_inhibition_silences_what_targets_read(cls, params):
     np.testing.assert_allclose(inhibited[:, :, s], base[:, :, s], atol=0.05)
 
 
-def test_gathered_candidates_give_the_dense_attention_and_checkpointing_changes_nothing(monkeypatch):
+@pytest.mark.parametrize("context", ["condition", "state"])
+def test_gathered_candidates_give_the_dense_attention_and_checkpointing_changes_nothing(monkeypatch, context):
     from hmlm_sb.nn import hierarchy
     from hmlm_sb.nn.hierarchy import HierarchicalCorrection
 
@@ -256,8 +259,8 @@ def test_gathered_candidates_give_the_dense_attention_and_checkpointing_changes_
     padded = np.concatenate([everyone, np.full((n, 2), n)], axis=1)  # same sources, gathered path
     member = np.ones((n, 1), dtype=bool)
     torch.manual_seed(0)
-    dense = HierarchicalCorrection(everyone, member, dim=8, heads=2)
-    gathered = HierarchicalCorrection(padded, member, dim=8, heads=2)
+    dense = HierarchicalCorrection(everyone, member, dim=8, heads=2, context=context)
+    gathered = HierarchicalCorrection(padded, member, dim=8, heads=2, context=context)
     assert dense.molecular[0].dense and not gathered.molecular[0].dense
     with torch.no_grad():
         dense.head[-1].weight.normal_()  # a correction that is not zero
@@ -274,3 +277,64 @@ def test_gathered_candidates_give_the_dense_attention_and_checkpointing_changes_
     x.grad = None
     dense(x).sum().backward()
     torch.testing.assert_close(x.grad, plain)
+
+
+def _correction(context: str, **kwargs):
+    from hmlm_sb.nn.hierarchy import HierarchicalCorrection
+
+    n = 6
+    torch.manual_seed(0)
+    module = HierarchicalCorrection(candidate_table(np.zeros((2, 0), dtype=np.int64), n, None),
+                                    np.ones((n, 1), dtype=bool), dim=8, heads=2, context=context, **kwargs)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.normal_(0, 0.5)
+    return module, n
+
+
+@pytest.mark.parametrize("context", ["condition", "none"])
+def test_state_free_attention_is_computed_once_per_condition(context):
+    module, n = _correction(context)
+    quiet, knocked = torch.zeros(1, n, 3), torch.zeros(1, n, 3)
+    knocked[0, 2, 1] = 1.0  # a knockdown on species 2
+    step = module.bind(torch.cat([quiet, knocked]))
+    weights = module.last_weights[0]
+    features = torch.rand(2, n, 5)
+    out = step(features)
+    # the weights are those of the condition, at any state
+    step(torch.rand(2, n, 5))
+    assert torch.equal(module.last_weights[0], weights)
+    assert out.shape == (2, n)
+    torch.testing.assert_close(weights.sum(-1), torch.ones_like(weights.sum(-1)))
+    differs = not torch.allclose(weights[0], weights[-1])
+    assert differs == (context == "condition")  # only condition tokens see the knockdown
+
+
+def test_state_context_recomputes_weights_at_every_state():
+    module, n = _correction("state")
+    step = module.bind(torch.zeros(1, n, 3))
+    module.recording = True
+    a = step(torch.rand(1, n, 5)).detach()
+    first = module.species_attention_sum.clone()
+    step(torch.rand(1, n, 5))
+    assert not torch.allclose(module.species_attention_sum - first, first)
+    assert module.source_mass() == 0  # no state-free weights to penalise
+    assert a.shape == (1, n)
+
+
+def test_source_penalty_moves_mass_to_the_null_source():
+    from hmlm_sb.models.hmlm import HMLM
+
+    data, _, prior, _ = tiny_dataset()
+    free = HMLM(**{**SMALL, "max_epochs": 30, "patience": 30}).fit(data, prior, seed=0)
+    held = HMLM(**{**SMALL, "max_epochs": 30, "patience": 30, "source_penalty": 1.0}).fit(data, prior, seed=0)
+    assert held.crosstalk().sum() < 0.8 * free.crosstalk().sum()
+
+
+def test_unknown_attention_options_are_refused():
+    with pytest.raises(ValueError, match="context"):
+        _correction("sometimes")
+    with pytest.raises(ValueError, match="weighting"):
+        _correction("condition", weighting="argmax")
+    with pytest.raises(ValueError, match="values"):
+        _correction("condition", values="both")

@@ -93,3 +93,35 @@ def test_ensemble_members_refit_on_bootstraps_and_read_every_condition():
     sizes = [m["a"][0, 0] for m in members]
     assert sizes[0] == 5 and min(sizes[1:]) < 5  # member 0 sees everything, bootstraps fewer
     assert sizes == [m["a"][0, 0] for m in again]
+
+
+class ThreeSpeciesCorrection:
+    """Species 0 and 1 follow their own courses per condition; the learned correction of
+    species 2 is 0.8 * species 1 as its targets read it (inhibitors applied)."""
+
+    times = np.linspace(0.0, 1.0, 6)
+
+    def predict(self, stimuli, initial, times, conditions=None, **_):
+        slopes = np.asarray(stimuli, dtype=float)  # (C, 2): each condition its own pair of slopes
+        t = np.asarray(times)[None, :, None]
+        out = np.concatenate([slopes[:, None, :] * t + 0.1, np.zeros((len(slopes), len(times), 1))], axis=2)
+        return out
+
+    def correction_rate(self, states, stimuli, inhibit=None, knockdown=None):
+        out = np.zeros_like(states)
+        out[:, 2] = -0.8 * states[:, 1] * (1.0 if inhibit is None else inhibit[:, 1])
+        return out
+
+
+def test_correction_correlation_points_at_the_source_the_correction_tracks():
+    from hmlm_sb.models.influence import correction_correlation
+
+    model = ThreeSpeciesCorrection()
+    data = Trajectories(["a", "b", "c"], model.times, ["s0", "s1", "s2"], np.zeros((3, 6, 3)),
+                        stimuli=np.array([[1.0, 0.2], [0.1, 0.9], [0.5, 0.5]]), inputs=["u", "v"])
+    out = correction_correlation(model, data)
+    assert out.shape == (3, 3) and np.all(np.diag(out) == 0)
+    assert out[2, 1] == pytest.approx(-1.0)  # signed: the correction falls as s1 rises
+    assert abs(out[2, 0]) < 0.9  # s0 moves differently across conditions
+    assert np.all(out[:2] == 0)  # no correction on s0, s1: flat rows score 0
+    assert correction_correlation(LinearFlow(), _data()) is None
