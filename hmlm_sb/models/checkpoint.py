@@ -116,14 +116,21 @@ def load_model(path: str | Path):
             store.tensors = torch.load(io.BytesIO(zf.read("tensors.pt")), weights_only=True)
         store.blobs = {n[len("blobs/"):]: zf.read(n) for n in names if n.startswith("blobs/")}
         tree = json.loads(zf.read("state.json"))
-    model = cls(**_decode(meta["params"], store))
+    params = _decode(meta["params"], store)
+    upgrade = getattr(cls, "upgrade_params", None)
+    model = cls(**(upgrade(params) if callable(upgrade) else params))
     modules: dict[str, dict] = {}
     for key, value in _decode(tree, store, modules).items():
         setattr(model, key, value)
     if modules:
         model._restore_modules()
         for name, state in modules.items():
-            getattr(model, name).load_state_dict(state)
+            try:
+                getattr(model, name).load_state_dict(state)
+            except RuntimeError as exc:
+                first = str(exc).splitlines()[0]
+                raise InputError(f"checkpoint does not fit this version's {meta['class']} ({first}); "
+                                 "retrain the run", file=str(path)) from None
     return model
 
 

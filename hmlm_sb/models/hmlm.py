@@ -171,6 +171,14 @@ class HMLM(HybridModel):
         return {"max_epochs": 120, "patience": 40, "min_epochs": 80}
 
     @classmethod
+    def upgrade_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Parameters of a checkpoint written before ``context`` and ``values`` existed
+        describe the state-context, token-valued attention of that version."""
+        if "context" not in params:
+            params = {**params, "context": "state", "values": "token"}
+        return params
+
+    @classmethod
     def test_params(cls) -> dict[str, Any]:
         return {"dim": 8, "heads": 2, "n_steps": 8, "iterations": 2, "max_epochs": 10, "patience": 5, "min_epochs": 0,
                 "threads": 1}

@@ -96,3 +96,42 @@ def test_hybrid_checkpoints_are_data_not_pickles(name, tmp_path):
     loaded = DynamicsModel.load(tmp_path / "m.ckpt")
     args = (observed.stimuli, observed.initial, observed.times)
     np.testing.assert_array_equal(loaded.predict(*args), model.predict(*args))
+
+
+def _without_attention_options(path, out):
+    """A copy of checkpoint ``path`` whose params lack ``context``, ``values`` and
+    ``min_epochs``: what a checkpoint of the previous design holds."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.namelist():
+            data = src.read(item)
+            if item == "format.json":
+                meta = json.loads(data)
+                params = meta["params"].get("__dict__", meta["params"])  # a dict is stored as {"__dict__": ...}
+                for key in ("context", "values", "min_epochs"):
+                    params.pop(key)
+                data = json.dumps(meta).encode()
+            dst.writestr(item, data)
+    return out
+
+
+def test_a_checkpoint_of_the_previous_attention_loads_as_that_design(tmp_path):
+    from hmlm_sb.errors import InputError
+    from hmlm_sb.models.base import DynamicsModel
+    from hmlm_sb.models.hmlm import HMLM
+    from tests.models.tiny import tiny_dataset
+
+    observed, _, prior, _ = tiny_dataset()
+    old = HMLM(**{**HMLM.test_params(), "context": "state", "values": "token"}).fit(observed, prior, seed=0)
+    old.save(tmp_path / "old.ckpt")
+    loaded = DynamicsModel.load(_without_attention_options(tmp_path / "old.ckpt", tmp_path / "legacy.ckpt"))
+    assert (loaded.context, loaded.values) == ("state", "token")
+    args = (observed.stimuli, observed.initial, observed.times)
+    np.testing.assert_array_equal(loaded.predict(*args), old.predict(*args))
+    new = HMLM(**HMLM.test_params()).fit(observed, prior, seed=0)  # condition context, state values
+    new.save(tmp_path / "new.ckpt")
+    with pytest.raises(InputError, match="does not fit this version") as info:
+        DynamicsModel.load(_without_attention_options(tmp_path / "new.ckpt", tmp_path / "bad.ckpt"))
+    assert "\n" not in str(info.value)
