@@ -152,8 +152,8 @@ class HMLM(HybridModel):
 
     def __init__(self, dim: int = 16, heads: int = 4, layers: int = 1,
                  scales: str = "species", candidates: str = "auto", pair_logits: bool = True,
-                 context: str = "condition", weighting: str = "sparsemax", source_penalty: float = 0.0,
-                 values: str = "state",
+                 context: str = "state", weighting: str = "sparsemax", source_penalty: float = 0.0,
+                 values: str = "token",
                  n_steps: int = 30, grid_power: float = 2.0, iterations: int = 3,
                  shift_units: str = "activity", shift_every_stage: bool = False,
                  max_epochs: int = 250, patience: int = 60, min_epochs: int = 100, lr: float = 0.03,

@@ -130,7 +130,7 @@ def test_a_checkpoint_of_the_previous_attention_loads_as_that_design(tmp_path):
     assert (loaded.context, loaded.values) == ("state", "token")
     args = (observed.stimuli, observed.initial, observed.times)
     np.testing.assert_array_equal(loaded.predict(*args), old.predict(*args))
-    new = HMLM(**HMLM.test_params()).fit(observed, prior, seed=0)  # condition context, state values
+    new = HMLM(**{**HMLM.test_params(), "context": "condition", "values": "state"}).fit(observed, prior, seed=0)
     new.save(tmp_path / "new.ckpt")
     with pytest.raises(InputError, match="does not fit this version") as info:
         DynamicsModel.load(_without_attention_options(tmp_path / "new.ckpt", tmp_path / "bad.ckpt"))

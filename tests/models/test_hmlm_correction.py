@@ -326,8 +326,9 @@ def test_source_penalty_moves_mass_to_the_null_source():
     from hmlm_sb.models.hmlm import HMLM
 
     data, _, prior, _ = tiny_dataset()
-    free = HMLM(**{**SMALL, "max_epochs": 30, "patience": 30}).fit(data, prior, seed=0)
-    held = HMLM(**{**SMALL, "max_epochs": 30, "patience": 30, "source_penalty": 1.0}).fit(data, prior, seed=0)
+    free = HMLM(**{**SMALL, "max_epochs": 30, "patience": 30, "context": "condition"}).fit(data, prior, seed=0)
+    held = HMLM(**{**SMALL, "max_epochs": 30, "patience": 30, "context": "condition",
+                   "source_penalty": 1.0}).fit(data, prior, seed=0)
     assert held.crosstalk().sum() < 0.8 * free.crosstalk().sum()
 
 
