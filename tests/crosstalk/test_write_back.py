@@ -53,6 +53,42 @@ def test_a_vector_field_writes_its_signed_jacobian_with_confidence_across_condit
     assert all(e.method == "jacobian" for e in edges)
 
 
+class CorrelationModel(FieldModel):
+    """The HMLM's way: edges from the correlation of its learned correction with each source.
+    The correction of D is -2 * A, so D's row correlates with A at -1 in both conditions."""
+
+    edge_method = "correlation"
+
+    def predict(self, stimuli, initial, times, conditions=None, **_):
+        return two_conditions().values[:, : len(times)]
+
+    def correction_rate(self, states, stimuli, inhibit=None, knockdown=None):
+        out = np.zeros_like(states)
+        out[:, 3] = -2.0 * states[:, 0]
+        return out
+
+
+def three_conditions() -> Trajectories:
+    base = two_conditions()
+    values = np.concatenate([base.values, base.values[:1] * 0.5])
+    return Trajectories(["a", "b", "c"], base.times, list("ABCD"), values,
+                        stimuli=np.array([[0.0], [1.0], [0.5]]), inputs=["in"])
+
+
+def test_a_model_with_edge_method_correlation_writes_its_pooled_correlation():
+    class Three(CorrelationModel):
+        def predict(self, stimuli, initial, times, conditions=None, **_):
+            return three_conditions().values[: len(stimuli), : len(times)]
+
+    edges = trained_crosstalk_edges(Three(), three_conditions(), small_network(), top_k=1)
+    got = species_edges(edges)
+    assert {e.method for e in edges} == {"correlation"}
+    for condition in ("a", "b", "c"):  # pooled over the design: the same edge under every condition
+        ad = got[(condition, "m1/A", "m1/D")]
+        assert ad.sign == -1 and ad.weight == pytest.approx(1.0)
+        assert ad.confidence == pytest.approx(1.0)  # every leave-one-condition-out ranks it first
+
+
 def test_a_model_without_a_field_writes_its_view():
     edges = trained_crosstalk_edges(ViewModel(), two_conditions(), small_network())
     assert edges and all(e.method == "view" for e in edges)
