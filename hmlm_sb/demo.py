@@ -109,7 +109,9 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
                                                        for a, b in hidden if a in network.species
                                                        and b in network.species])
         recovery = hidden_edge_auroc(models["hmlm"], train, data.prior, hidden)
-        say.say(f"hidden-edge recovery of the HMLM's influence (mean |d rate_i / d y_j| over conditions): "
+        label = {"correlation": "the correlation of its learned correction with each source",
+                 "jacobian": "mean |d rate_i / d y_j| over conditions"}.get(recovery["method"], recovery["method"])
+        say.say(f"hidden-edge recovery of the HMLM's written edges ({label}): "
                 f"AUROC {recovery['auroc']:.3f}, AUPR {recovery['aupr']:.4f} (lift {recovery['aupr_lift']:.1f}) "
                 f"over {recovery['n_hidden']} hidden edges among the pairs absent from the prior")
         say.section("6. figures")
@@ -123,17 +125,21 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
 
 
 def hidden_edge_auroc(model, train, prior: Network, hidden) -> dict[str, float]:
-    """AUROC / AUPR / lift of ``model``'s influence for the dataset's ``hidden`` (source,
-    target) species ids (:func:`hmlm_sb.crosstalk.hidden_edge_recovery`): the jacobian
-    when the model has one, else its crosstalk view."""
+    """AUROC / AUPR / lift of the edges ``model`` writes (its ``edge_method``, the HMLM's
+    correlation; else the jacobian when it has one, else its crosstalk view) for the
+    dataset's ``hidden`` (source, target) species ids
+    (:func:`hmlm_sb.crosstalk.hidden_edge_recovery`), with ``method`` saying which."""
     from hmlm_sb.crosstalk import hidden_edge_recovery
     from hmlm_sb.models.influence import influence, mean_abs_influence
 
     method = "jacobian" if callable(getattr(model, "rate_jacobian", None)) else "attention"
+    if getattr(model, "edge_method", None) == "correlation" and callable(getattr(model, "correction_rate", None)):
+        method = "correlation"
     matrix = mean_abs_influence(influence(model, train, method=method))
     if matrix is None:
-        return {"auroc": float("nan"), "aupr": float("nan"), "aupr_lift": float("nan"), "n_hidden": len(hidden)}
-    return hidden_edge_recovery(matrix, list(train.species), prior, hidden)
+        return {"auroc": float("nan"), "aupr": float("nan"), "aupr_lift": float("nan"), "n_hidden": len(hidden),
+                "method": method}
+    return {**hidden_edge_recovery(matrix, list(train.species), prior, hidden), "method": method}
 
 
 def _trained(store, network: Network, fingerprint: str, config: DemoConfig, kind: str, out_dir: Path, prepared,

@@ -143,3 +143,4 @@ def test_demo_marks_true_hidden_edges_with_sign_and_confidence_and_scores_recove
     assert by_source.loc["A", "confidence"] == "1.00"  # top 50 of both conditions and frame["hidden"].sum() == 1
     scores = hidden_edge_auroc(FieldModel(), data, net, [("C", "D")])
     assert scores["n_hidden"] == 1 and scores["auroc"] == pytest.approx(1.0)  # C -> D is the strongest novel pair
+    assert scores["method"] == "jacobian"
