@@ -7,11 +7,13 @@ a learned species embedding. Target ``i`` reads only its candidate sources ``can
 (every species, or those within k hops of the prior; a padded (S, K) table gathered
 sparsely, so cost is linear in species + candidate edges). Attention weights are
 **sparsemax** over the candidates plus a learned *null* source that carries no value, so a
-target can read nothing, and most weights are exactly zero. By default the weights depend
-on the condition (its stimuli and perturbations) but not on the state, so they are
-computed once per integration; values are a small MLP of the source as its targets read
-it (``y * inhibit``, its knockdown), so ``attention[i, j] * value_j`` is the part of target
-i's message that comes from source j. No topology bias: known edges get no extra mass.
+target can read nothing, and most weights are exactly zero. By default (``context="state"``)
+the weights are read from the current tokens at every step and values are a linear map of
+the source's token; ``context="condition"`` makes them depend on the condition (its
+stimuli and perturbations) but not on the state, computed once per integration, best with
+``values="state"`` (a small MLP of the source as its targets read it, ``y * inhibit``, and
+its knockdown). Either way ``attention[i, j] * value_j`` is the part of target i's message
+that comes from source j. No topology bias: known edges get no extra mass.
 
 Pathway scale: species tokens averaged into pathway tokens by membership, softmax
 self-attention between pathways, broadcast back to members. Cell scale: the mean token,
@@ -130,7 +132,7 @@ class SparseSourceAttention(nn.Module):
     gathered per candidate pair (linear in pairs)."""
 
     def __init__(self, dim: int, heads: int, candidates: np.ndarray, pair_logits: bool = True,
-                 context: str = "condition", weighting: str = "sparsemax", values: str = "state"):
+                 context: str = "state", weighting: str = "sparsemax", values: str = "token"):
         super().__init__()
         if values not in VALUES:
             raise ValueError(f"values must be one of {', '.join(VALUES)}, not {values!r}")
@@ -242,8 +244,8 @@ class HierarchicalCorrection(nn.Module):
 
     def __init__(self, candidates: np.ndarray, membership: np.ndarray, *, dim: int = 16, heads: int = 4,
                  layers: int = 1, scales: tuple[str, ...] = SCALES, token_features: int = TOKEN_FEATURES,
-                 pair_logits: bool = True, context: str = "condition", weighting: str = "sparsemax",
-                 values: str = "state"):
+                 pair_logits: bool = True, context: str = "state", weighting: str = "sparsemax",
+                 values: str = "token"):
         super().__init__()
         n_species = membership.shape[0]
         self.scales = tuple(scales)

@@ -129,8 +129,8 @@ def candidate_hops(candidates: str | int, n_species: int) -> int | None:
 
 def build_hybrid(prior: Network, species: list[str], inputs: list[str], *, correction: str = "attention",
                  dim: int = 16, heads: int = 4, layers: int = 1, scales: tuple[str, ...] = SCALES,
-                 candidates: str | int = "auto", pair_logits: bool = True, context: str = "condition",
-                 weighting: str = "sparsemax", values: str = "state", hidden: int = 64, depth: int = 2
+                 candidates: str | int = "auto", pair_logits: bool = True, context: str = "state",
+                 weighting: str = "sparsemax", values: str = "token", hidden: int = 64, depth: int = 2
                  ) -> tuple[HybridODE, list[str], np.ndarray | None]:
     """(hybrid, pathway names, candidate table or None). ``correction``: "attention", "mlp"
     or "none" (the backbone alone)."""
