@@ -291,6 +291,14 @@ def confident_crosstalk_edges(members: Sequence[Mapping[str, np.ndarray]], speci
     return out
 
 
+def written_edge_method(model) -> str:
+    """How a trained model's edges are read: ``"correlation"`` (its ``edge_method``, with a
+    learned correction), ``"jacobian"`` (it has a vector field), else ``"view"``."""
+    if getattr(model, "edge_method", "jacobian") == "correlation" and callable(getattr(model, "correction_rate", None)):
+        return "correlation"
+    return "jacobian" if callable(getattr(model, "rate_jacobian", None)) else "view"
+
+
 def trained_crosstalk_edges(model, train, network: Network, *, top_k: int = DEFAULT_CONFIDENCE_TOP_K,
                             threshold: Threshold = Threshold()) -> list[CrosstalkEdge]:
     """What a training run writes back without retraining. A model whose ``edge_method``
@@ -307,13 +315,14 @@ def trained_crosstalk_edges(model, train, network: Network, *, top_k: int = DEFA
     from hmlm_sb.models.influence import influence, jackknife_correlations
 
     members = None
-    if getattr(model, "edge_method", "jacobian") == "correlation" and callable(getattr(model, "correction_rate", None)):
-        matrices, method = influence(model, train, method="correlation"), "correlation"
-        members = jackknife_correlations(model, train)
-    elif callable(getattr(model, "rate_jacobian", None)):
-        matrices, method = influence(model, train, method="jacobian"), "jacobian"
+    method = written_edge_method(model)
+    if method == "correlation":  # pooled over the design: one matrix, written under every condition
+        pooled, members = jackknife_correlations(model, train)
+        matrices = {name: pooled for name in train.conditions}
+    elif method == "jacobian":
+        matrices = influence(model, train, method="jacobian")
     else:
-        matrices, method = model_crosstalk(model, train.conditions), "view"
+        matrices = model_crosstalk(model, train.conditions)
     if not matrices:
         return []
     species = list(train.species)

@@ -129,12 +129,10 @@ def hidden_edge_auroc(model, train, prior: Network, hidden) -> dict[str, float]:
     correlation; else the jacobian when it has one, else its crosstalk view) for the
     dataset's ``hidden`` (source, target) species ids
     (:func:`hmlm_sb.crosstalk.hidden_edge_recovery`), with ``method`` saying which."""
-    from hmlm_sb.crosstalk import hidden_edge_recovery
+    from hmlm_sb.crosstalk import hidden_edge_recovery, written_edge_method
     from hmlm_sb.models.influence import influence, mean_abs_influence
 
-    method = "jacobian" if callable(getattr(model, "rate_jacobian", None)) else "attention"
-    if getattr(model, "edge_method", None) == "correlation" and callable(getattr(model, "correction_rate", None)):
-        method = "correlation"
+    method = written_edge_method(model).replace("view", "attention")  # the view is influence's "attention"
     matrix = mean_abs_influence(influence(model, train, method=method))
     if matrix is None:
         return {"auroc": float("nan"), "aupr": float("nan"), "aupr_lift": float("nan"), "n_hidden": len(hidden),

@@ -165,38 +165,57 @@ def correction_correlation(model, data: Trajectories) -> np.ndarray | None:
     well it tracks the correction the model needed, so the true one stays among the top."""
     if not callable(getattr(model, "correction_rate", None)):
         return None
-    observed = data.observed.any(axis=0)
-    last = data.times[observed].max() if observed.any() else data.times[-1]
-    times = data.times[data.times <= last]
+    return _pooled_correlation(_correction_samples(model, data), data.observed)
+
+
+def jackknife_correlations(model, data: Trajectories) -> tuple[np.ndarray | None, list[np.ndarray]]:
+    """(:func:`correction_correlation`, the same with each condition left out in turn: how
+    stable the pooled ranking is to the design; with fewer than three conditions the
+    pooled one alone). The model's trajectories are computed once and pooled per subset.
+    (None, []) for a model without a learned correction."""
+    if not callable(getattr(model, "correction_rate", None)):
+        return None, []
+    samples = _correction_samples(model, data)
+    pooled = _pooled_correlation(samples, data.observed)
+    if len(data.conditions) < 3:
+        return pooled, [pooled]
+    rows = np.arange(len(data.conditions))
+    return pooled, [_pooled_correlation([samples[k] for k in rows if k != c], data.observed[rows != c])
+                    for c in rows]
+
+
+def _last_observed_time(times: np.ndarray, observed: np.ndarray) -> float:
+    seen = observed.any(axis=0)
+    return float(times[seen].max() if seen.any() else times[-1])
+
+
+def _correction_samples(model, data: Trajectories) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per condition (times, learned correction (T, S), sources as read ``y * inhibit``
+    (T, S)) along the model's own trajectory up to the last observed time."""
+    times = data.times[data.times <= _last_observed_time(data.times, data.observed)]
     inhibit, knockdown = _inhibit(data), _knockdown(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kwargs = {"inhibit": inhibit, "knockdown": knockdown} if getattr(data, "perturbed", False) else {}
         pred = np.asarray(model.predict(data.stimuli, data.initial, times, conditions=None, **kwargs), dtype=float)
-    shifts, sources = [], []
+    out = []
+    n = len(times)
     for c in range(len(data.conditions)):
-        n = len(times)
-        shifts.append(model.correction_rate(pred[c], np.repeat(data.stimuli[c:c + 1], n, axis=0),
-                                            np.repeat(inhibit[c:c + 1], n, axis=0),
-                                            np.repeat(knockdown[c:c + 1], n, axis=0)))
-        sources.append(pred[c] * inhibit[c])
-    out = _corr_columns(np.vstack(shifts), np.vstack(sources))
+        shift = model.correction_rate(pred[c], np.repeat(data.stimuli[c:c + 1], n, axis=0),
+                                      np.repeat(inhibit[c:c + 1], n, axis=0), np.repeat(knockdown[c:c + 1], n, axis=0))
+        out.append((times, shift, pred[c] * inhibit[c]))
+    return out
+
+
+def _pooled_correlation(samples, observed: np.ndarray) -> np.ndarray:
+    """(S, S) correlation of the pooled samples up to the last time ``observed`` (C, T)
+    marks among these conditions; diagonal 0."""
+    last = _last_observed_time(samples[0][0], observed[:, :len(samples[0][0])])
+    keep = [times <= last for times, _, _ in samples]
+    out = _corr_columns(np.vstack([shift[k] for (_, shift, _), k in zip(samples, keep)]),
+                        np.vstack([source[k] for (_, _, source), k in zip(samples, keep)]))
     np.fill_diagonal(out, 0.0)
     return np.nan_to_num(out)
-
-
-def jackknife_correlations(model, data: Trajectories) -> list[np.ndarray]:
-    """:func:`correction_correlation` with each condition left out in turn (all of them
-    when fewer than three conditions): how stable the pooled ranking is to the design."""
-    if len(data.conditions) < 3:
-        full = correction_correlation(model, data)
-        return [] if full is None else [full]
-    out = []
-    for name in data.conditions:
-        part = correction_correlation(model, data.subset([c for c in data.conditions if c != name]))
-        if part is not None:
-            out.append(part)
-    return out
 
 
 # ---- ensembles -----------------------------------------------------------------------------------
