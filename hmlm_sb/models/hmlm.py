@@ -28,17 +28,16 @@ from hmlm_sb.network import Network
 from hmlm_sb.sim.datasets import network_from_json, network_to_json
 from hmlm_sb.trajectories import Trajectories
 
-COMMON_DEFAULTS: dict[str, Any] = dict(
-    n_steps=30, grid_power=2.0, iterations=3, shift_units="activity", shift_every_stage=False,
-    max_epochs=250, patience=60, min_epochs=100, lr=0.03, lr_correction=0.005, weight_decay=1e-4,
-    correction_penalty=1e-2, prior_penalty=1e-3, val_fraction=0.2, threads=1, clip_grad=None)
-
 
 class HybridModel(DynamicsModel):
     """Fit, predict, Jacobians and training shared by the HMLM and ``ude-mlp``."""
 
     def _hybrid(self, prior: Network, species: list[str], inputs: list[str]):
         raise NotImplementedError
+
+    @classmethod
+    def quick_params(cls) -> dict[str, Any]:
+        return {"max_epochs": 120, "patience": 40, "min_epochs": 80}
 
     # ---- learning -------------------------------------------------------------------
     def fit(self, train: Trajectories, prior: Network, *, seed: int = 0,
@@ -165,10 +164,6 @@ class HMLM(HybridModel):
             if key not in ("self", "__class__"):
                 setattr(self, key, value)
         self.species_: list[str] | None = None
-
-    @classmethod
-    def quick_params(cls) -> dict[str, Any]:
-        return {"max_epochs": 120, "patience": 40, "min_epochs": 80}
 
     @classmethod
     def upgrade_params(cls, params: dict[str, Any]) -> dict[str, Any]:

@@ -27,10 +27,6 @@ class UDEMLP(HybridModel):
         self.species_: list[str] | None = None
 
     @classmethod
-    def quick_params(cls) -> dict[str, Any]:
-        return {"max_epochs": 120, "patience": 40, "min_epochs": 80}
-
-    @classmethod
     def test_params(cls) -> dict[str, Any]:
         return {"hidden": 16, "n_steps": 8, "iterations": 2, "max_epochs": 10, "patience": 5, "min_epochs": 0,
                 "threads": 1}

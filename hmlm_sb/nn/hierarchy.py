@@ -309,7 +309,8 @@ class HierarchicalCorrection(nn.Module):
                 tokens, attn = checkpoint(layer, tokens, None, features, use_reentrant=False)
             else:
                 tokens, attn = layer(tokens, weights, features)
-            species_attn.append(attn.expand(tokens.shape[0], *attn.shape[1:]))
+            if self.recording:
+                species_attn.append(attn.expand(tokens.shape[0], *attn.shape[1:]))
         pathway_attn = None
         if self.pathway is not None:
             tokens, pathway_attn = self.pathway(tokens)
