@@ -39,19 +39,9 @@ STORE_TIME = re.compile(r"store (\d+\.\d+) s\]")
 
 def sbml_text(model_id: str, n_species: int) -> str:
     """A chain of mass-action reactions through ``n_species`` species (SBML level 3)."""
-    species = [f"S{k}" for k in range(n_species)]
-    listed = "".join(f'<species id="{s}" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" '
-                     f'boundaryCondition="false" constant="false"/>' for s in species)
-    reactions = "".join(
-        f'<reaction id="r{k}" reversible="false"><listOfReactants><speciesReference species="{a}" '
-        f'stoichiometry="1" constant="true"/></listOfReactants><listOfProducts><speciesReference species="{b}" '
-        f'stoichiometry="1" constant="true"/></listOfProducts></reaction>'
-        for k, (a, b) in enumerate(zip(species, species[1:])))
-    return ('<?xml version="1.0" encoding="UTF-8"?>'
-            '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">'
-            f'<model id="{model_id}"><listOfCompartments><compartment id="c" size="1" constant="true"/>'
-            f'</listOfCompartments><listOfSpecies>{listed}</listOfSpecies>'
-            f'<listOfReactions>{reactions}</listOfReactions></model></sbml>')
+    from hmlm_sb.io.synthetic import chain_sbml
+
+    return chain_sbml(model_id, [f"S{k}" for k in range(n_species)])
 
 
 def sif_text(n_species: int) -> str:

@@ -36,6 +36,19 @@ def rogers_xlsx(shared_data: Path) -> Path:
     return path
 
 
+def run_cli_captured(args: list[str], capsys) -> tuple[int, str, str]:
+    """`hmlm ARGS...` in this process: (exit code, stdout, stderr) as ``capsys`` caught them."""
+    from hmlm_sb.cli.main import cli
+
+    try:
+        cli(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
 def run_cli(db: Path, *args: str) -> int:
     """`hmlm --db DB ARGS...` in this process; its exit code."""
     from hmlm_sb.cli.main import cli

@@ -255,3 +255,20 @@ def _write_core(out, st: _Structure) -> None:
                   f'species="S{target}" stoichiometry="1" constant="true"/></listOfProducts>'
                   f"{f'<listOfModifiers>{mods}</listOfModifiers>' if mods else ''}</reaction>\n")
     out.write("</listOfReactions>\n")
+
+
+def chain_sbml(model_id: str, species: list[str]) -> str:
+    """A tiny SBML level 3 model as text: a chain of mass-action reactions through
+    ``species`` (for import tests and benchmarks that need many small files)."""
+    listed = "".join(f'<species id="{s}" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" '
+                     f'boundaryCondition="false" constant="false"/>' for s in species)
+    reactions = "".join(
+        f'<reaction id="r{k}" reversible="false"><listOfReactants><speciesReference species="{a}" '
+        f'stoichiometry="1" constant="true"/></listOfReactants><listOfProducts><speciesReference species="{b}" '
+        f'stoichiometry="1" constant="true"/></listOfProducts></reaction>'
+        for k, (a, b) in enumerate(zip(species, species[1:])))
+    return ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">'
+            f'<model id="{model_id}"><listOfCompartments><compartment id="c" size="1" constant="true"/>'
+            f'</listOfCompartments><listOfSpecies>{listed}</listOfSpecies>'
+            f'<listOfReactions>{reactions}</listOfReactions></model></sbml>')

@@ -6,18 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hmlm_sb.cli.main import cli
+from tests.conftest import run_cli_captured as run
 from tests.models.tiny import tiny_network
-
-
-def run(args: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        cli(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")

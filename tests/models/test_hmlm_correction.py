@@ -220,29 +220,30 @@ def test_partial_readouts_are_masked_and_missing_initial_states_use_the_prior():
     assert np.array_equal(pred, again)
 
 
-@pytest.mark.parametrize("cls,params", [(HMLM, SMALL), (UDEMLP, dict(hidden=16, n_steps=8, iterations=2,
-                                                                     max_epochs=5, patience=5))])
-def test_knockdown_shrinks_the_species(cls, params):
+BOTH_HYBRIDS = [(HMLM, SMALL), (UDEMLP, dict(hidden=16, n_steps=8, iterations=2, max_epochs=5, patience=5))]
+
+
+def _smad3_switched_off(cls, params, perturbation: str):
+    """(observed, smad3's index, prediction, prediction with smad3 at 0 by ``perturbation``)."""
     observed, _, prior, _ = tiny_dataset()
     model = cls(**params).fit(observed, prior)
     s = observed.species.index("smad3")
     base = model.predict(observed.stimuli, observed.initial, observed.times)
-    knock = np.ones((len(observed.conditions), len(observed.species)))
-    knock[:, s] = 0.0
-    knocked = model.predict(observed.stimuli, observed.initial, observed.times, knockdown=knock)
+    off = np.ones((len(observed.conditions), len(observed.species)))
+    off[:, s] = 0.0
+    return observed, s, base, model.predict(observed.stimuli, observed.initial, observed.times,
+                                            **{perturbation: off})
+
+
+@pytest.mark.parametrize("cls,params", BOTH_HYBRIDS)
+def test_knockdown_shrinks_the_species(cls, params):
+    _, s, base, knocked = _smad3_switched_off(cls, params, "knockdown")
     assert knocked[:, -1, s].max() < 0.5 * base[:, -1, s].max()
 
 
-@pytest.mark.parametrize("cls,params", [(HMLM, SMALL), (UDEMLP, dict(hidden=16, n_steps=8, iterations=2,
-                                                                     max_epochs=5, patience=5))])
+@pytest.mark.parametrize("cls,params", BOTH_HYBRIDS)
 def test_inhibition_silences_what_targets_read(cls, params):
-    observed, _, prior, _ = tiny_dataset()
-    model = cls(**params).fit(observed, prior)
-    s = observed.species.index("smad3")
-    base = model.predict(observed.stimuli, observed.initial, observed.times)
-    knock = np.ones((len(observed.conditions), len(observed.species)))
-    knock[:, s] = 0.0
-    inhibited = model.predict(observed.stimuli, observed.initial, observed.times, inhibit=knock)
+    observed, s, base, inhibited = _smad3_switched_off(cls, params, "inhibit")
     targets = [observed.species.index(t) for t in ("aSMA", "proCI")]
     assert not np.allclose(inhibited[:, -1, targets], base[:, -1, targets])
     # an inhibited species keeps its own state; its targets read it as zero

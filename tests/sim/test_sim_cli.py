@@ -7,17 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hmlm_sb.cli.main import cli
-
-
-def run(args: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        cli(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.conftest import run_cli_captured as run
 
 
 def test_simulate_csv_and_plot(tmp_path: Path, capsys) -> None:

@@ -7,26 +7,11 @@ from pathlib import Path
 import click
 import pytest
 
+from hmlm_sb.io.synthetic import chain_sbml as sbml
 from hmlm_sb.store.base import CrosstalkEdge, TrainingRunRecord
 
 from .conftest import open_ladybug
 from .test_store_cli import one_line_error, run  # noqa: F401  (fixture)
-
-
-def sbml(model_id: str, species: list[str]) -> str:
-    """A tiny SBML level 3 model: a chain of mass-action reactions through ``species``."""
-    listed = "".join(f'<species id="{s}" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" '
-                     f'boundaryCondition="false" constant="false"/>' for s in species)
-    reactions = "".join(
-        f'<reaction id="r{k}" reversible="false"><listOfReactants><speciesReference species="{a}" '
-        f'stoichiometry="1" constant="true"/></listOfReactants><listOfProducts><speciesReference species="{b}" '
-        f'stoichiometry="1" constant="true"/></listOfProducts></reaction>'
-        for k, (a, b) in enumerate(zip(species, species[1:])))
-    return ('<?xml version="1.0" encoding="UTF-8"?>'
-            '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">'
-            f'<model id="{model_id}"><listOfCompartments><compartment id="c" size="1" constant="true"/>'
-            f'</listOfCompartments><listOfSpecies>{listed}</listOfSpecies>'
-            f'<listOfReactions>{reactions}</listOfReactions></model></sbml>')
 
 
 def write(folder: Path, name: str, text: str) -> Path:
