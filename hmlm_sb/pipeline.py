@@ -146,6 +146,20 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> SubgraphChange:
 
 
 # ---- dataset -> mask -----------------------------------------------------------------------
+def built_model(name: str, params: dict[str, Any]) -> DynamicsModel:
+    """``make_model(name, **params)``, with an unknown parameter or (through the model's
+    ``check_params``, where it has one) an unknown option value as one clear line."""
+    model_class(name)
+    try:
+        model = make_model(name, **params)
+    except TypeError as exc:
+        raise InputError(str(exc).split("__init__() ", 1)[-1], element="--param") from None
+    check = getattr(model, "check_params", None)
+    if callable(check):
+        check()
+    return model
+
+
 def generated_dataset(network: Network, settings: RunSettings, root: str | Path,
                       fingerprint: str | None = None) -> Path:
     """The dataset folder of ``network`` under ``settings``, simulated once and kept under
@@ -262,7 +276,7 @@ def run_pipeline(store: GraphStore | None, network: Network | None, settings: Ru
     of ``settings``' dataset, when the caller has them already. ``warn_design``: say the
     one-line warning when the design cannot identify crosstalk sources."""
     reporter = reporter or Reporter()
-    model_class(settings.model)  # unknown names fail before any work
+    model = built_model(settings.model, settings.params)  # unknown names and bad options fail before any work
     out_dir = Path(out_dir)
     if fingerprint is None and network is not None:
         fingerprint = network.fingerprint()
@@ -279,14 +293,13 @@ def run_pipeline(store: GraphStore | None, network: Network | None, settings: Ru
                 dataset = str(generated_dataset(network, settings, out_dir / DATASETS_FOLDER, fingerprint))
         prepared = training_data(dataset, network, settings.timepoints)
     data, ground_truth = prepared
-    run_dir = out_dir / new_run_id(settings.model, cell, settings.seed)
-    run_dir.mkdir(parents=True, exist_ok=False)
     seed_everything(settings.seed)
-    model = make_model(settings.model, **settings.params)
     with reporter.progress(f"training {settings.model}") as progress:
         started = time.perf_counter()
         model.fit(data.train, data.prior, seed=settings.seed, progress=progress)
         fit_seconds = time.perf_counter() - started
+    run_dir = out_dir / new_run_id(settings.model, cell, settings.seed)  # only once there is a model to keep
+    run_dir.mkdir(parents=True, exist_ok=False)
     checkpoint = run_dir / CHECKPOINT_FILE
     model.save(checkpoint)
     graph = network if network is not None else data.prior

@@ -165,6 +165,20 @@ class HMLM(HybridModel):
                 setattr(self, key, value)
         self.species_: list[str] | None = None
 
+    def check_params(self) -> None:
+        """One clear line for an attention option this model does not know, before any work."""
+        from hmlm_sb.errors import InputError
+        from hmlm_sb.nn.hierarchy import CONTEXTS, VALUES, WEIGHTINGS, parse_scales
+
+        for name, known in (("context", CONTEXTS), ("weighting", WEIGHTINGS), ("values", VALUES)):
+            if getattr(self, name) not in known:
+                raise InputError(f"must be one of {', '.join(known)}, not {getattr(self, name)!r}",
+                                 element=f"--param {name}")
+        try:
+            parse_scales(self.scales)
+        except ValueError as exc:
+            raise InputError(str(exc), element="--param scales") from None
+
     @classmethod
     def upgrade_params(cls, params: dict[str, Any]) -> dict[str, Any]:
         """Parameters of a checkpoint written before ``context`` and ``values`` existed

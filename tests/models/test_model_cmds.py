@@ -80,6 +80,19 @@ def test_bad_input_is_one_clear_line(db, tmp_path):
     assert exc.value.code == 2
 
 
+@pytest.mark.parametrize("param,says", [("context=sometimes", "--param context: must be one of"),
+                                         ("scales=tissue", "--param scales: unknown scale(s) tissue"),
+                                         ("no_such_option=1", "--param: got an unexpected keyword argument")])
+def test_bad_model_params_are_one_line_and_leave_no_run_folder(db, tmp_path, capsys, param, says):
+    from tests.conftest import run_cli_captured
+
+    out = tmp_path / "runs"
+    code, _, err = run_cli_captured(["--db", db, "train", "--model", "hmlm", "--cell", CELL, "--param", param,
+                                     "--out", str(out)], capsys)
+    assert code == 2 and says in err and len(err.strip().splitlines()) == 1
+    assert not out.exists() or not any(p.name.startswith("hmlm-") for p in out.iterdir())
+
+
 def test_train_run_reads_a_dataset_folder_without_a_store(tmp_path):
     from hmlm_sb.models.training import open_run
     from hmlm_sb.pipeline import train_run
