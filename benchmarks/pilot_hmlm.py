@@ -71,12 +71,7 @@ def main() -> None:
             m = metrics.mse(pred[:, idx], truth.values[:, idx])
             out[f"mse_{split}"] = round(m, 6)
             out[f"vs_interp_{split}"] = round(m / metrics.mse(ipred[:, idx], truth.values[:, idx]), 3)
-    from hmlm_sb.models.influence import correction_correlation
-
-    scores = {"residual-corr": residual_scores(train, ds.prior), **model_edge_scores(model, train)}
-    cc = correction_correlation(model, train)
-    if cc is not None:
-        scores["correction-corr"] = np.abs(cc)
+    scores = {**residual_scores(train, ds.prior), **model_edge_scores(model, train)}
     for method, s in scores.items():
         if isinstance(s, str):
             continue

@@ -291,33 +291,41 @@ def confident_crosstalk_edges(members: Sequence[Mapping[str, np.ndarray]], speci
     return out
 
 
+POOLED_EDGE_METHODS = {"correlation": "correction_rate", "residual": "backbone_predict"}  # method -> what it needs
+
+
 def written_edge_method(model) -> str:
-    """How a trained model's edges are read: ``"correlation"`` (its ``edge_method``, with a
-    learned correction), ``"jacobian"`` (it has a vector field), else ``"view"``."""
-    if getattr(model, "edge_method", "jacobian") == "correlation" and callable(getattr(model, "correction_rate", None)):
-        return "correlation"
+    """How a trained model's edges are read: its ``edge_method`` when it has what that
+    needs (``"residual"``: a fitted backbone, ``"correlation"``: a learned correction),
+    else ``"jacobian"`` (it has a vector field), else ``"view"``."""
+    wanted = getattr(model, "edge_method", "jacobian")
+    if wanted in POOLED_EDGE_METHODS and callable(getattr(model, POOLED_EDGE_METHODS[wanted], None)):
+        return wanted
     return "jacobian" if callable(getattr(model, "rate_jacobian", None)) else "view"
 
 
 def trained_crosstalk_edges(model, train, network: Network, *, top_k: int = DEFAULT_CONFIDENCE_TOP_K,
                             threshold: Threshold = Threshold()) -> list[CrosstalkEdge]:
     """What a training run writes back without retraining. A model whose ``edge_method``
-    is ``"correlation"`` (the HMLM): the correlation of its learned correction with each
-    source, pooled over the design and written under every condition,
-    ``method="correlation"``, confidence = the fraction of leave-one-condition-out
-    correlations that rank the pair among their ``top_k``. Another model with a vector
+    is ``"residual"`` (the HMLM): the ridge attribution of what its fitted backbone leaves
+    unexplained (:func:`hmlm_sb.models.influence.backbone_residual_ridge`), or
+    ``"correlation"``: the correlation of its learned correction with each source; either
+    pooled over the design and written under every condition with that ``method``,
+    confidence = the fraction of leave-one-condition-out matrices that rank the pair among
+    their ``top_k``. Another model with a vector
     field (``rate_jacobian``): its signed influence (:func:`hmlm_sb.models.influence.influence`,
     the learned correction) per condition, ``method="jacobian"``, confidence = the
     fraction of the run's conditions whose matrix ranks the pair among its ``top_k``;
     else its own ``crosstalk()`` view (``method="view"``).
     Species edges carry the sign of their matrix and ``identifiable``
     (:func:`design_identifiability`). One fit, no ensemble."""
-    from hmlm_sb.models.influence import influence, jackknife_correlations
+    from hmlm_sb.models.influence import influence, jackknife_backbone_ridge, jackknife_correlations
 
     members = None
     method = written_edge_method(model)
-    if method == "correlation":  # pooled over the design: one matrix, written under every condition
-        pooled, members = jackknife_correlations(model, train)
+    if method in POOLED_EDGE_METHODS:  # pooled over the design: one matrix, written under every condition
+        jackknife = jackknife_backbone_ridge if method == "residual" else jackknife_correlations
+        pooled, members = jackknife(model, train)
         matrices = {name: pooled for name in train.conditions}
     elif method == "jacobian":
         matrices = influence(model, train, method="jacobian")

@@ -109,7 +109,8 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
                                                        for a, b in hidden if a in network.species
                                                        and b in network.species])
         recovery = hidden_edge_auroc(models["hmlm"], train, data.prior, hidden)
-        label = {"correlation": "the correlation of its learned correction with each source",
+        label = {"residual": "a joint ridge fit of what its fitted backbone leaves on every source",
+                 "correlation": "the correlation of its learned correction with each source",
                  "jacobian": "mean |d rate_i / d y_j| over conditions"}.get(recovery["method"], recovery["method"])
         say.say(f"hidden-edge recovery of the HMLM's written edges ({label}): "
                 f"AUROC {recovery['auroc']:.3f}, AUPR {recovery['aupr']:.4f} (lift {recovery['aupr_lift']:.1f}) "
@@ -126,7 +127,7 @@ def run_demo(db: str, out_dir: str | Path = "demo_out", config: DemoConfig | Non
 
 def hidden_edge_auroc(model, train, prior: Network, hidden) -> dict[str, float]:
     """AUROC / AUPR / lift of the edges ``model`` writes (its ``edge_method``, the HMLM's
-    correlation; else the jacobian when it has one, else its crosstalk view) for the
+    backbone residual; else the jacobian when it has one, else its crosstalk view) for the
     dataset's ``hidden`` (source, target) species ids
     (:func:`hmlm_sb.crosstalk.hidden_edge_recovery`), with ``method`` saying which."""
     from hmlm_sb.crosstalk import hidden_edge_recovery, written_edge_method

@@ -9,14 +9,17 @@ once; scored:
 - edges (``task = design-edges``), per edge method: AUROC / AUPR / AUPR lift of the
   hidden edges among every pair absent from the prior, on all hidden edges and on the
   identifiable ones only (:func:`hmlm_sb.sim.datasets.edge_identifiability`; the other
-  hidden edges leave the set). Methods: ``residual-corr`` (no model,
-  :func:`hmlm_sb.models.influence.residual_correlation` against ``ode-default``), and per
+  hidden edges leave the set). Methods: ``residual-corr`` and ``residual-ridge`` (no model,
+  :func:`hmlm_sb.models.influence.residual_correlation` / ``residual_ridge`` against
+  ``ode-default``), and per
   model ``jacobian`` (:func:`hmlm_sb.models.influence.influence`, the correction part
   where the model has one; ``finite-difference``: the fallback otherwise) and
   ``crosstalk-view`` (the model's raw ``crosstalk()`` matrix, ``method="attention"`` of
   the influence API: the HMLM's attention, CellBox's interaction matrix, the prior
   weights of the logic ODEs), and for models with a learned correction ``correction-corr``
-  (:func:`hmlm_sb.models.influence.correction_correlation`). A design's ranking is the mean
+  (:func:`hmlm_sb.models.influence.correction_correlation`), for models with a fitted
+  backbone ``backbone-ridge`` (:func:`hmlm_sb.models.influence.backbone_residual_ridge`;
+  for ``ode-fitted`` its whole prediction). A design's ranking is the mean
   over its conditions of |influence|.
 - identifiability (``task = design-ident``): hidden edges, how many are identifiable,
   the fraction whose effect exceeds the noise, the median number of lockstep partners.
@@ -39,6 +42,7 @@ from hmlm_sb.network import Network
 Progress = Callable[[str, int], None]
 EDGE_MODELS_EXCLUDED = ("interp",)  # no dynamics: nothing to differentiate
 CORRELATION_METHOD = "correction-corr"  # |corr(learned correction_i, source j)|: models with a correction
+BACKBONE_METHOD = "backbone-ridge"  # ridge of what the model's fitted backbone leaves: models with one
 VIEW_METHOD = "crosstalk-view"  # the model's own crosstalk() matrix: the HMLM's attention, CellBox's W, ...
 
 
@@ -98,8 +102,8 @@ def run_cell(config: DesignConfig, network: Network, cell: DesignCell, progress:
     tags = {**cell.tags(), "points": config.points, "n_conditions": len(obs.conditions)}
     records = [{"task": "design-ident", **tags, **ident.summary()}]
     labels, candidates, identifiable_labels, keep = edge_labels(ds, obs.species, ident.identifiable)
-    records += _edge_records(tags, "residual-corr", "-", residual_scores(train, ds.prior),
-                             labels, candidates, identifiable_labels, keep)
+    for method, scores in residual_scores(train, ds.prior).items():
+        records += _edge_records(tags, method, "-", scores, labels, candidates, identifiable_labels, keep)
     models = list(dict.fromkeys(["interp"] + list(config.models)))
     label = f"{cell.network} {cell.generator} {cell.design} seed {cell.seed}"
     fits = _fit_all(config, models, train, ds.prior, cell.seed, obs, obs.conditions, label, progress)
@@ -145,15 +149,18 @@ def edge_labels(ds, species: list[str], identifiable: np.ndarray):
     return labels, candidates, ident_labels, keep
 
 
-def residual_scores(train, prior: Network) -> np.ndarray:
-    from hmlm_sb.models.influence import backbone_fit, residual_correlation
+def residual_scores(train, prior: Network) -> dict[str, np.ndarray]:
+    """The model-free edge scorers of the residual ``ode-default`` leaves: method -> (S, S)."""
+    from hmlm_sb.models.influence import backbone_fit, residual_correlation, residual_ridge
 
-    return residual_correlation(train, backbone_fit(train, prior))
+    backbone = backbone_fit(train, prior)
+    return {"residual-corr": residual_correlation(train, backbone), "residual-ridge": residual_ridge(train, backbone)}
 
 
 def model_edge_scores(model, train, attention: bool = True) -> dict[str, np.ndarray]:
     """method label -> (S, S) ranking scores of a fitted model."""
-    from hmlm_sb.models.influence import correction_correlation, influence, influence_method, mean_abs_influence
+    from hmlm_sb.models.influence import (backbone_residual_ridge, correction_correlation, influence, influence_method,
+                                          mean_abs_influence)
 
     out = {}
     try:
@@ -166,6 +173,9 @@ def model_edge_scores(model, train, attention: bool = True) -> dict[str, np.ndar
     correlated = correction_correlation(model, train)
     if correlated is not None:
         out[CORRELATION_METHOD] = np.abs(correlated)
+    ridged = backbone_residual_ridge(model, train)
+    if ridged is not None:
+        out[BACKBONE_METHOD] = np.abs(ridged)
     if attention:
         view = mean_abs_influence(influence(model, train, method="attention"))
         if view is not None:

@@ -274,7 +274,10 @@ def write_design_report(records: list[dict], out: Path, meta: dict) -> Path:
             ident_table = _pivot(edges, cell, ["edge_method"], f"{metric}_ident", 2)
             both = table.combine(ident_table, lambda a, b: a.astype(str) + " / " + b.astype(str))
             lines += [_markdown(both), ""]
-        lines += ["`residual-corr`: |corr(observed_i - ode-default_i, observed_j)| (no trained model). "
+        lines += ["`residual-corr`: |corr(observed_i - ode-default_i, observed_j)| (no trained model); "
+                  "`residual-ridge`: the same residual regressed on every species at once (ridge, standardised "
+                  "sources), |coefficient|. `<model> backbone-ridge`: that ridge on what the model's fitted backbone "
+                  "(its correction switched off; ode-fitted: its prediction) leaves. "
                   "`<model> jacobian`: the model's own rate Jacobian (its correction part); "
                   "`<model> finite-difference`: the fallback for models without one; `<model> crosstalk-view`: "
                   "the model's raw crosstalk() matrix (the HMLM's attention); `<model> correction-corr`: |corr(learned "

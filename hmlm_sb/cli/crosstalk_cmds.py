@@ -18,8 +18,9 @@ from hmlm_sb.cli.common import open_store_from, print_rows
 @click.option("--min-confidence", "min_confidence", type=click.FloatRange(0.0, 1.0), default=None,
               help="Only edges that at least this fraction of the ensemble ranks in its top k.")
 @click.option("--method", "method", default=None, metavar="NAME",
-              help="Only edges read this way: correlation (the HMLM), jacobian, finite-difference, attention (the raw attention "
-                   "view), residual-corr (default: every method but attention).")
+              help="Only edges read this way: residual (the HMLM: what its fitted backbone leaves, ridge-attributed), "
+                   "correlation, jacobian, finite-difference, view, attention (the raw attention view) "
+                   "(default: every method but attention).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @click.pass_context

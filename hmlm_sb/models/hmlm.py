@@ -77,6 +77,18 @@ class HybridModel(DynamicsModel):
                                   np.asarray(times, dtype=float), inhibit, knockdown)
         return traj.astype(float)
 
+    def backbone_predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray, *,
+                         inhibit: np.ndarray | None = None, knockdown: np.ndarray | None = None) -> np.ndarray:
+        """(C, T, S) as :meth:`predict` with the learned correction switched off: the logic
+        ODE at the parameters fitted jointly with it."""
+        import torch
+
+        self._check_fitted()
+        with torch.no_grad():
+            traj = self._simulate(np.asarray(stimuli, dtype=float), self._initial(initial),
+                                  np.asarray(times, dtype=float), inhibit, knockdown, learned=False)
+        return traj.astype(float)
+
     def _initial(self, initial: np.ndarray) -> np.ndarray:
         """Unmeasured (NaN) initial states become the prior's y0."""
         initial = np.atleast_2d(np.asarray(initial, dtype=float))
@@ -88,7 +100,8 @@ class HybridModel(DynamicsModel):
         return Perturbation.of(np.atleast_2d(stimuli), inhibit, knockdown, len(self.prior_y0_))
 
     def _simulate(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
-                  inhibit: np.ndarray | None = None, knockdown: np.ndarray | None = None) -> np.ndarray:
+                  inhibit: np.ndarray | None = None, knockdown: np.ndarray | None = None,
+                  learned: bool = True) -> np.ndarray:
         import torch
 
         from hmlm_sb.nn.netflux import extend_grid
@@ -96,7 +109,7 @@ class HybridModel(DynamicsModel):
         grid = extend_grid(self.grid_, float(np.max(times)) if len(times) else self.t0_)
         traj, _ = self.module_.simulate(torch.tensor(initial, dtype=torch.float32),
                                         self._condition(stimuli, inhibit, knockdown), grid, times,
-                                        self.iterations, self.shift_units, self.shift_every_stage)
+                                        self.iterations, self.shift_units, self.shift_every_stage, learned)
         return traj.permute(1, 0, 2).numpy()
 
     # ---- influence --------------------------------------------------------------------------
@@ -145,9 +158,10 @@ class HMLM(HybridModel):
     """Hierarchical molecular language model as the learned part of a hybrid ODE."""
 
     name: ClassVar[str] = "hmlm"
-    # how its CROSSTALK edges are scored: the correlation of the learned correction with each
-    # source beat the rate Jacobian on every pilot cell (docs/hmlm.md)
-    edge_method: ClassVar[str] = "correlation"
+    # how its CROSSTALK edges are scored: the ridge attribution of what its fitted backbone
+    # leaves beat the correlation of its correction (and that its Jacobian) on pilot cells
+    # (docs/crosstalk.md, "Which sources explain what the backbone leaves")
+    edge_method: ClassVar[str] = "residual"
 
     def __init__(self, dim: int = 16, heads: int = 4, layers: int = 1,
                  scales: str = "species", candidates: str = "auto", pair_logits: bool = True,

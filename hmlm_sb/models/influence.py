@@ -18,16 +18,21 @@ Methods:
   are the solver's noise and set to 0). :func:`influence_method` says which was used.
 - ``correlation``: :func:`correction_correlation`, ``corr(learned correction_i, y_j)``
   pooled over the design (every condition gets the same matrix); for models with a
-  learned correction. The HMLM's default for its written edges
-  (``HMLM.edge_method``): its rate Jacobian names the one source its sparse attention
-  chose, which among sources that move alike is often the wrong one (docs/hmlm.md).
+  learned correction. The HMLM's written edges before ``residual``: its rate Jacobian
+  names the one source its sparse attention chose, which among sources that move alike
+  is often the wrong one (docs/hmlm.md).
+- ``residual``: :func:`backbone_residual_ridge`, a joint ridge regression of what the
+  model's fitted backbone (its correction switched off) leaves unexplained on every
+  source, pooled over the design; for models with a fitted backbone (the hybrids). The
+  HMLM's written edges since it beat the correlation on pilot seeds (docs/crosstalk.md).
 - ``attention``: the model's raw ``crosstalk(condition)`` view (HMLM attention); a view,
   not an influence, and not the default.
 
 The residual-correlation edge scorer (:func:`residual_correlation`) needs no trained
 model: ``|corr(observed_i - backbone_i, observed_j)|`` over the observed points, with the
 backbone the prior network's logic ODE at its published parameters (what ``ode-default``
-predicts; :func:`backbone_fit` runs the reference simulator with the perturbations).
+predicts; :func:`backbone_fit` runs the reference simulator with the perturbations);
+:func:`residual_ridge` attributes the same residual by a joint ridge regression instead.
 """
 from __future__ import annotations
 
@@ -39,12 +44,13 @@ import numpy as np
 from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
-METHODS = ("jacobian", "correlation", "attention")
+METHODS = ("jacobian", "correlation", "residual", "attention")
 PARTS = ("correction", "full")
 FD_STEP = 0.05  # state perturbation of the finite-difference fallback
 FD_HORIZON = 0.02  # horizon h in model time units (Richardson-extrapolated with 2h)
 FD_MAX_STATES = 4  # states per condition the fallback differentiates at (evenly chosen)
 FD_NOISE_FLOOR = 1e-3  # fallback entries below this fraction of the largest are solver noise: zeroed
+RIDGE_PENALTY = 1.0  # of residual_ridge, relative to each source's variance (chosen on pilot seeds, docs/crosstalk.md)
 
 
 def influence(model, data: Trajectories, *, part: str = "correction", method: str = "jacobian",
@@ -56,8 +62,8 @@ def influence(model, data: Trajectories, *, part: str = "correction", method: st
     if part not in PARTS:
         raise ValueError(f"part must be one of {', '.join(PARTS)}, not {part!r}")
     names = list(conditions or data.conditions)
-    if method == "correlation":
-        pooled = correction_correlation(model, data)
+    if method in ("correlation", "residual"):
+        pooled = (correction_correlation if method == "correlation" else backbone_residual_ridge)(model, data)
         return {} if pooled is None else {name: pooled for name in names}
     if method == "attention":
         out = {}
@@ -287,6 +293,99 @@ def residual_correlation(data: Trajectories, backbone: np.ndarray) -> np.ndarray
                 if both.sum() >= 3:
                     out[i, j] = abs(_corr_columns(resid[both, i:i + 1], obs[both, j:j + 1])[0, 0])
     np.fill_diagonal(out, 0.0)
+    return np.nan_to_num(out)
+
+
+def residual_ridge(data: Trajectories, backbone: np.ndarray, penalty: float | None = None) -> np.ndarray:
+    """(S, S): ``[i, j] = |b_ij|``, the coefficient of standardised ``observed_j`` in one joint
+    ridge regression of ``observed_i - backbone_i`` on every species, over the same points
+    as :func:`residual_correlation`; diagonal 0. Where several sources move alike a
+    correlation scores each of them as high as the true one; the joint fit shares the
+    residual among them and the source that explains it best keeps the largest weight."""
+    resid, obs, _ = _residual_points(data, backbone)
+    return np.abs(_residual_ridge(resid, obs, penalty))
+
+
+def backbone_residual_ridge(model, data: Trajectories, penalty: float | None = None) -> np.ndarray | None:
+    """(S, S) signed :func:`residual_ridge` of the residual the model's *fitted* backbone
+    leaves (``model.backbone_predict``: its logic ODE at the parameters fitted jointly with
+    the learned correction, the correction switched off); pooled over the design. None for
+    a model without a fitted backbone. The correction lets the backbone's parameters fit
+    what the prior explains without bending to mimic the missing edges, so what the
+    backbone leaves is mostly the missing edges' work (docs/crosstalk.md)."""
+    points = _backbone_points(model, data)
+    return None if points is None else _residual_ridge(points[0], points[1], penalty)
+
+
+def jackknife_backbone_ridge(model, data: Trajectories,
+                             penalty: float | None = None) -> tuple[np.ndarray | None, list[np.ndarray]]:
+    """(:func:`backbone_residual_ridge`, the same with each condition left out in turn; the
+    pooled one alone with fewer than three conditions). (None, []) without a fitted
+    backbone."""
+    points = _backbone_points(model, data)
+    if points is None:
+        return None, []
+    resid, obs, rows = points
+    pooled = _residual_ridge(resid, obs, penalty)
+    if len(data.conditions) < 3:
+        return pooled, [pooled]
+    return pooled, [_residual_ridge(resid[rows != c], obs[rows != c], penalty) for c in range(len(data.conditions))]
+
+
+def _backbone_points(model, data: Trajectories):
+    if not callable(getattr(model, "backbone_predict", None)):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        backbone = model.backbone_predict(data.stimuli, data.initial, data.times, inhibit=_inhibit(data),
+                                          knockdown=_knockdown(data))
+    return _residual_points(data, np.asarray(backbone, dtype=float))
+
+
+def _residual_points(data: Trajectories, backbone: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(residual (N, S), observed (N, S), condition of each row (N,)) at every observed
+    point after each condition's first."""
+    keep = data.observed.copy()
+    keep[:, 0] = False
+    obs = np.asarray(data.values, dtype=float)[keep]
+    rows = np.nonzero(keep)[0]
+    return obs - np.asarray(backbone, dtype=float)[keep], obs, rows
+
+
+def _residual_ridge(resid: np.ndarray, obs: np.ndarray, penalty: float | None) -> np.ndarray:
+    out = ridge_attribution(resid, obs, RIDGE_PENALTY if penalty is None else penalty)
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def ridge_attribution(responses: np.ndarray, sources: np.ndarray, penalty: float = 1.0) -> np.ndarray:
+    """(R, S) signed ``[i, j]``: the coefficient of source j (standardised) when response i
+    (N, R) is regressed on every source (N, S) at once with a ridge penalty ``penalty``
+    relative to the sources' own variance (``(X'X / N + penalty I) b = X'y / N``). NaN
+    responses drop their rows for that response; NaN sources count as their mean there.
+    Flat sources and responses get 0."""
+    responses = np.asarray(responses, dtype=float)
+    sources = np.asarray(sources, dtype=float)
+    with warnings.catch_warnings():  # a never-measured column is flat: 0, without a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        x = sources - np.nanmean(sources, axis=0) if len(sources) else sources
+        sd = np.sqrt(np.nanmean(x ** 2, axis=0)) if len(x) else np.zeros(sources.shape[1])
+        spread = np.nanstd(responses, axis=0)
+    flat = ~(sd > 1e-9)
+    x = np.where(np.isfinite(x), x, 0.0) / np.where(flat, 1.0, sd)
+    x[:, flat] = 0.0
+    out = np.zeros((responses.shape[1], sources.shape[1]))
+    eye = penalty * np.eye(sources.shape[1])
+    complete = np.isfinite(responses).all(axis=0)
+    if complete.any() and len(x) >= 3:
+        y = responses[:, complete] - responses[:, complete].mean(axis=0)
+        out[complete] = np.linalg.solve(x.T @ x / len(x) + eye, x.T @ y / len(x)).T
+    for i in np.flatnonzero(~complete):
+        rows = np.isfinite(responses[:, i])
+        if rows.sum() >= 3:
+            xi, yi = x[rows], responses[rows, i] - responses[rows, i].mean()
+            out[i] = np.linalg.solve(xi.T @ xi / len(xi) + eye, xi.T @ yi / len(xi))
+    out[~(spread > 1e-12)] = 0.0
     return np.nan_to_num(out)
 
 

@@ -60,8 +60,9 @@ class HybridODE(nn.Module):
         self.register_buffer("stimulus_to_species", torch.tensor(stimulus_to_species, dtype=torch.float32))
 
     # ---- the vector field ---------------------------------------------------------------------
-    def field(self, cond: Perturbation):
-        """(production(y) = rate * target(y), correction(y) in its own units or None, rate)."""
+    def field(self, cond: Perturbation, learned: bool = True):
+        """(production(y) = rate * target(y), correction(y) in its own units or None, rate);
+        ``learned=False``: the backbone alone (no correction)."""
         weights = self.backbone.reaction_weights(cond.stimuli)
         activity = self.backbone.bind(weights, cond.inhibit if cond.inhibited else None)
         ymax = self.backbone.ymax_for(cond.knockdown)
@@ -81,7 +82,7 @@ class HybridODE(nn.Module):
             features = torch.stack([y, y * cond.inhibit, target(y) - y, drive, cond.knockdown], dim=-1)
             return cond.knockdown * step(features)
 
-        return (lambda y: rate * target(y)), (correction if self.correction is not None else None), rate
+        return (lambda y: rate * target(y)), (correction if self.correction is not None and learned else None), rate
 
     def rate_of_change(self, y: torch.Tensor, cond: Perturbation, part: str = "full",
                        shift_units: str = "activity") -> torch.Tensor:
@@ -96,10 +97,11 @@ class HybridODE(nn.Module):
 
     def simulate(self, y0: torch.Tensor, cond: Perturbation, grid: np.ndarray, times: np.ndarray,
                  iterations: int = 3, shift_units: str = "activity",
-                 shift_every_stage: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+                 shift_every_stage: bool = False, learned: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """States (len(times), B, S) at ``times`` from an integration on ``grid``, and the
-        mean square of the correction (in its own units) along it."""
-        production, correction, rate = self.field(cond)
+        mean square of the correction (in its own units) along it; ``learned=False``: of the
+        fitted backbone alone."""
+        production, correction, rate = self.field(cond, learned)
         squares: list[torch.Tensor] = []
 
         def shift(y: torch.Tensor) -> torch.Tensor:

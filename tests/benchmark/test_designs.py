@@ -30,7 +30,13 @@ def test_every_cell_scores_identifiability_edges_and_trajectories(records):
     edges = [r for r in records if r["task"] == "design-edges"]
     methods = {(r["model"], r["method"]) for r in edges}
     assert ("-", "residual-corr") in methods and ("cellbox", "finite-difference") in methods
+    assert ("-", "residual-ridge") in methods
     assert ("ode-default", "crosstalk-view") in methods  # its crosstalk() matrix
+    assert ("ode-default", "backbone-ridge") in methods and ("cellbox", "backbone-ridge") not in methods
+    by_method = {(r["model"], r["method"], r["design"], r["generator"]): r for r in edges if "error" not in r}
+    for (model, method, design, generator), r in by_method.items():
+        if (model, method) == ("ode-default", "backbone-ridge"):  # ode-default's backbone is the prior's ODE
+            assert r["auroc"] == pytest.approx(by_method[("-", "residual-ridge", design, generator)]["auroc"], abs=1e-6)
     for r in edges:
         if "error" in r:
             continue

@@ -54,7 +54,7 @@ def test_a_vector_field_writes_its_signed_jacobian_with_confidence_across_condit
 
 
 class CorrelationModel(FieldModel):
-    """The HMLM's way: edges from the correlation of its learned correction with each source.
+    """Edges from the correlation of a learned correction with each source (the HMLM before the backbone residual).
     The correction of D is -2 * A, so D's row correlates with A at -1 in both conditions."""
 
     edge_method = "correlation"
@@ -87,6 +87,41 @@ def test_a_model_with_edge_method_correlation_writes_its_pooled_correlation():
         ad = got[(condition, "m1/A", "m1/D")]
         assert ad.sign == -1 and ad.weight == pytest.approx(1.0)
         assert ad.confidence == pytest.approx(1.0)  # every leave-one-condition-out ranks it first
+
+
+class BackboneModel(FieldModel):
+    """The HMLM's way: edges from what its fitted backbone leaves. The backbone predicts D
+    as flat; the data's D is -2 * A (+ a little of C), so the residual falls with A."""
+
+    edge_method = "residual"
+
+    def backbone_predict(self, stimuli, initial, times, **_):
+        out = three_conditions().values[: len(stimuli), : len(times)].copy()
+        out[..., 3] = 0.0
+        return out
+
+
+def test_a_model_with_edge_method_residual_writes_its_backbone_residual_ridge():
+    data = three_conditions()
+    values = data.values.copy()
+    values[..., 3] = -2.0 * values[..., 0] + 0.1 * values[..., 2]
+    data = Trajectories(data.conditions, data.times, data.species, values, stimuli=data.stimuli, inputs=data.inputs)
+    edges = trained_crosstalk_edges(BackboneModel(), data, small_network(), top_k=1)
+    got = species_edges(edges)
+    assert {e.method for e in edges} == {"residual"}
+    for condition in ("a", "b", "c"):
+        ad = got[(condition, "m1/A", "m1/D")]
+        assert ad.sign == -1 and ad.rank == 1  # weight: |ridge coefficient| per sd of A
+        assert ad.confidence == pytest.approx(1.0)
+    assert got[("a", "m1/C", "m1/D")].weight < 0.5 * got[("a", "m1/A", "m1/D")].weight
+
+
+def test_a_model_without_what_its_edge_method_needs_falls_back_to_its_jacobian():
+    class NoBackbone(FieldModel):
+        edge_method = "residual"
+
+    edges = trained_crosstalk_edges(NoBackbone(), two_conditions(), small_network(), top_k=1)
+    assert {e.method for e in edges} == {"jacobian"}
 
 
 def test_a_model_without_a_field_writes_its_view():

@@ -340,3 +340,11 @@ def test_unknown_attention_options_are_refused():
         _correction("condition", weighting="argmax")
     with pytest.raises(ValueError, match="values"):
         _correction("condition", values="both")
+
+
+def test_backbone_prediction_switches_the_learned_correction_off(trained):
+    observed, _, prior, _ = tiny_dataset()
+    args = (observed.stimuli, observed.initial, observed.times)
+    assert np.abs(trained.backbone_predict(*args) - trained.predict(*args)).max() > 1e-3
+    untrained = HMLM(max_epochs=0, **{k: v for k, v in SMALL.items() if k != "max_epochs"}).fit(observed, prior)
+    np.testing.assert_allclose(untrained.backbone_predict(*args), untrained.predict(*args), atol=1e-6)

@@ -2,6 +2,8 @@
 the attention view and the residual-correlation edge scorer, on known answers."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -125,3 +127,78 @@ def test_correction_correlation_points_at_the_source_the_correction_tracks():
     assert abs(out[2, 0]) < 0.9  # s0 moves differently across conditions
     assert np.all(out[:2] == 0)  # no correction on s0, s1: flat rows score 0
     assert correction_correlation(LinearFlow(), _data()) is None
+
+
+def _lockstep_sources(n: int = 60, seed: int = 0):
+    """Source 0 drives the residual of species 3; source 1 tracks source 0 closely
+    (r ~ 0.9), source 2 is unrelated."""
+    rng = np.random.default_rng(seed)
+    s0 = rng.normal(size=n)
+    s1 = 0.9 * s0 + 0.45 * rng.normal(size=n)
+    s2 = rng.normal(size=n)
+    resid = 0.7 * s0 + 0.05 * rng.normal(size=n)
+    return np.c_[s0, s1, s2], resid
+
+
+def test_ridge_gives_a_shared_residual_to_the_source_that_explains_it():
+    from hmlm_sb.models.influence import _corr_columns, ridge_attribution
+
+    sources, resid = _lockstep_sources()
+    r = np.abs(_corr_columns(resid[:, None], sources))[0]
+    b = ridge_attribution(resid[:, None], sources, penalty=1.0)[0]
+    assert r[1] > 0.85 * r[0]  # the correlation can hardly tell the two apart
+    assert abs(b[1]) / abs(b[0]) < r[1] / r[0] - 0.15 and b[0] > 0  # the joint fit widens the gap, signed
+    assert abs(b[2]) < 0.1 * abs(b[0])
+
+
+def test_ridge_skips_missing_entries_and_scores_flat_series_zero():
+    from hmlm_sb.models.influence import ridge_attribution
+
+    sources, resid = _lockstep_sources()
+    sources = np.c_[sources, np.full(len(sources), 0.3)]  # a flat source
+    responses = np.c_[resid, np.zeros(len(resid))]  # a flat response
+    responses[:5, 0] = np.nan
+    sources[7, 2] = np.nan
+    sources = np.c_[sources, np.full(len(sources), np.nan)]  # never measured
+    responses = np.c_[responses, np.full(len(responses), np.nan)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        b = ridge_attribution(responses, sources)
+    assert np.isfinite(b).all() and b.shape == (3, 5)
+    assert np.all(b[1:] == 0) and np.all(b[:, 3:] == 0)
+    assert np.argmax(np.abs(b[0])) == 0
+
+
+class BackboneMisses(LinearFlow):
+    """A model whose fitted backbone predicts species 2 as flat: the data's species 2
+    follows -0.8 * species 1 (four conditions, the sources moving differently in each)."""
+
+    def backbone_predict(self, stimuli, initial, times, **_):
+        out = _three_species_values()
+        out[..., 2] = 0.0
+        return out
+
+
+def _three_species_values() -> np.ndarray:
+    t = np.linspace(0.0, 1.0, 5)[None, :]
+    slopes = np.array([[1.0, 0.2], [0.1, 0.9], [0.5, 0.5], [0.8, -0.3]])
+    s0 = 0.1 + slopes[:, :1] * t
+    s1 = 0.1 + slopes[:, 1:] * t ** 2
+    return np.stack([s0, s1, -0.8 * s1], axis=2)
+
+
+def test_backbone_residual_ridge_names_the_source_the_backbone_misses_with_its_sign():
+    from hmlm_sb.models.influence import backbone_residual_ridge, jackknife_backbone_ridge
+
+    values = _three_species_values()
+    data = Trajectories(list("abcd"), np.linspace(0.0, 1.0, 5), ["s0", "s1", "s2"], values)
+    out = backbone_residual_ridge(BackboneMisses(), data)
+    assert out.shape == (3, 3) and np.all(np.diag(out) == 0)
+    assert out[2, 1] < 0 and abs(out[2, 1]) > 3 * abs(out[2, 0])  # falls as s1 rises
+    assert np.all(out[:2] == 0)  # nothing left to explain for s0, s1
+    assert influence(BackboneMisses(), data, method="residual")["a"] == pytest.approx(out)
+    pooled, members = jackknife_backbone_ridge(BackboneMisses(), data)
+    assert pooled == pytest.approx(out) and len(members) == 4
+    assert all(m[2, 1] < 0 for m in members)
+    assert backbone_residual_ridge(LinearFlow(), data) is None
+    assert influence(LinearFlow(), data, method="residual") == {}

@@ -73,6 +73,12 @@ class DefaultLogicODE(DynamicsModel):
         return self._simulate(np.atleast_2d(np.asarray(stimuli, dtype=float)), initial, inhibit, knockdown,
                               np.asarray(times, dtype=float))
 
+    def backbone_predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray, *,
+                         inhibit: np.ndarray | None = None, knockdown: np.ndarray | None = None) -> np.ndarray:
+        """The logic ODE is all backbone: :meth:`predict` (what the hybrids' backbone
+        residual is compared with, :func:`hmlm_sb.models.influence.backbone_residual_ridge`)."""
+        return self.predict(stimuli, initial, times, inhibit=inhibit, knockdown=knockdown)
+
     def _simulate(self, stimuli, initial, inhibit, knockdown, times) -> np.ndarray:
         """``(C, T, S)`` from the simulator's stiff solver (BDF, analytic Jacobian) in our
         species order, with the model's per-reaction parameters on the simulator's rows."""
