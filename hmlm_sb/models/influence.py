@@ -91,9 +91,10 @@ def influence(model, data: Trajectories, *, part: str = "correction", method: st
 
 def influence_method(model, method: str = "jacobian") -> str:
     """What :func:`influence` computes for this model: ``jacobian`` (its own vector
-    field), ``finite-difference`` (the fallback) or ``attention``."""
-    if method == "attention":
-        return "attention"
+    field), ``finite-difference`` (the fallback), or the pooled ``correlation`` /
+    ``residual`` / ``attention`` asked for."""
+    if method in ("attention", "correlation", "residual"):
+        return method
     return "jacobian" if callable(getattr(model, "rate_jacobian", None)) else "finite-difference"
 
 

@@ -200,5 +200,6 @@ def test_backbone_residual_ridge_names_the_source_the_backbone_misses_with_its_s
     pooled, members = jackknife_backbone_ridge(BackboneMisses(), data)
     assert pooled == pytest.approx(out) and len(members) == 4
     assert all(m[2, 1] < 0 for m in members)
+    assert influence_method(BackboneMisses(), "residual") == "residual"
     assert backbone_residual_ridge(LinearFlow(), data) is None
     assert influence(LinearFlow(), data, method="residual") == {}
