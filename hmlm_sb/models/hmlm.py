@@ -69,24 +69,21 @@ class HybridModel(DynamicsModel):
     def predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray,
                 conditions: list[str] | None = None, *, inhibit: np.ndarray | None = None,
                 knockdown: np.ndarray | None = None) -> np.ndarray:
-        import torch
-
-        self._check_fitted()
-        with torch.no_grad():
-            traj = self._simulate(np.asarray(stimuli, dtype=float), self._initial(initial),
-                                  np.asarray(times, dtype=float), inhibit, knockdown)
-        return traj.astype(float)
+        return self._predicted(stimuli, initial, times, inhibit, knockdown, learned=True)
 
     def backbone_predict(self, stimuli: np.ndarray, initial: np.ndarray, times: np.ndarray, *,
                          inhibit: np.ndarray | None = None, knockdown: np.ndarray | None = None) -> np.ndarray:
         """(C, T, S) as :meth:`predict` with the learned correction switched off: the logic
         ODE at the parameters fitted jointly with it."""
+        return self._predicted(stimuli, initial, times, inhibit, knockdown, learned=False)
+
+    def _predicted(self, stimuli, initial, times, inhibit, knockdown, learned: bool) -> np.ndarray:
         import torch
 
         self._check_fitted()
         with torch.no_grad():
             traj = self._simulate(np.asarray(stimuli, dtype=float), self._initial(initial),
-                                  np.asarray(times, dtype=float), inhibit, knockdown, learned=False)
+                                  np.asarray(times, dtype=float), inhibit, knockdown, learned)
         return traj.astype(float)
 
     def _initial(self, initial: np.ndarray) -> np.ndarray:
