@@ -3,6 +3,7 @@
 ude-mlp in the same run (a ratio is what survives a shared machine).
 
     PYTHONPATH=. python benchmarks/bench_hmlm_fit.py [--variants default,condition,ude-mlp] [--json out.json]
+        (default-2-threads: the default on two torch threads, wall time is what counts)
         [--quick]   # 25 epochs each, for a smoke run
 
 Results (CPU s, epochs, CPU s per epoch, and each variant's time over ude-mlp's) go to
@@ -15,7 +16,7 @@ import time
 
 
 VARIANTS = {"default": ("hmlm", {}), "condition": ("hmlm", {"context": "condition", "values": "state"}),
-            "ude-mlp": ("ude-mlp", {})}
+            "default-2-threads": ("hmlm", {"threads": 2}), "ude-mlp": ("ude-mlp", {})}
 
 
 def main() -> None:
