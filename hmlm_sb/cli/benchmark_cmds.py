@@ -38,11 +38,14 @@ from hmlm_sb.cli.network_source import network_options, resolve_network
               help="Design benchmark truth: netflux (the backbone's family) and/or mismatch.")
 @click.option("--points", type=click.IntRange(min=1), default=4, show_default=True,
               help="Design benchmark: observed points per condition.")
+@click.option("--first-seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Design benchmark: seeds FIRST .. FIRST + --seeds - 1 (dataset seed 1000 + s), to add seeds "
+                   "to an earlier run.")
 @click.pass_context
 def benchmark(ctx: click.Context, quick: bool, out_dir: str, models: str, seeds: int | None, source,
               no_literature: bool, workers: int, task: str, midas_file: str | None, pkn_file: str | None,
               datasets: str, designs: str = "", network_names: str = "", generators: str = "netflux",
-              points: int = 4) -> None:
+              points: int = 4, first_seed: int = 0) -> None:
     """Run baselines and the HMLM side by side; write results.json, report.md and PNGs."""
     import torch
 
@@ -66,7 +69,7 @@ def benchmark(ctx: click.Context, quick: bool, out_dir: str, models: str, seeds:
     if designs:
         default = None if network_names else resolve_network(ctx, source)
         _design_benchmark(quick, Path(out_dir), chosen, seeds, default, workers, designs, network_names,
-                          generators, points)
+                          generators, points, first_seed)
         return
     if task == "real" or midas_file or pkn_file:
         from hmlm_sb.cli.benchmark_real import run_real_task
@@ -110,7 +113,8 @@ def _split(text: str) -> list[str]:
 
 
 def _design_benchmark(quick: bool, out: Path, chosen: list[str], seeds: int | None, default_network,
-                      workers: int, designs: str, network_names: str, generators: str, points: int) -> None:
+                      workers: int, designs: str, network_names: str, generators: str, points: int,
+                      first_seed: int = 0) -> None:
     from hmlm_sb.benchmark.data import network_path
     from hmlm_sb.benchmark.designs import DesignConfig, run_design_benchmark, tuning_budget
     from hmlm_sb.benchmark.report import write_design_report, write_results
@@ -134,7 +138,7 @@ def _design_benchmark(quick: bool, out: Path, chosen: list[str], seeds: int | No
         networks[default_network.models[0].id if default_network.models else "network"] = default_network
     notes = [] if "ude-mlp" in MODEL_REGISTRY else ["ude-mlp is not registered in this build: skipped."]
     config = DesignConfig(networks=networks, models=chosen, designs=tuple(wanted), generators=tuple(kinds),
-                          seeds=tuple(range(seeds or (1 if quick else 3))), points=points,
+                          seeds=tuple(range(first_seed, first_seed + (seeds or (1 if quick else 3)))), points=points,
                           profile="quick" if quick else "full", workers=max(1, workers))
     start = time.perf_counter()
     meta = {"command": "hmlm benchmark " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "hmlm benchmark",

@@ -74,5 +74,11 @@ def test_cli_design_path_and_bad_design(tmp_path, monkeypatch):
     data = json.loads((out / "results.json").read_text())
     assert {r["task"] for r in data["records"]} == {"design-ident", "design-edges", "design-traj"}
     assert "Design benchmark report" in (out / "report.md").read_text()
+    later = tmp_path / "later"
+    result = CliRunner().invoke(benchmark_cmds.benchmark, ["--designs", "standard", "--models", "interp", "--seeds", "1",
+                                                           "--first-seed", "3", "--workers", "1", "--out", str(later)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert {r["seed"] for r in json.loads((later / "results.json").read_text())["records"]} == {3}
     with pytest.raises(InputError, match="unknown design"):
         CliRunner().invoke(benchmark_cmds.benchmark, ["--designs", "all", "--out", str(out)], catch_exceptions=False)
