@@ -21,22 +21,17 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     if any(s >= 1000 for s in seeds):
         raise SystemExit("pilot seeds are < 1000: seeds >= 1000 are the scored ones")
-    from hmlm_sb.benchmark import metrics, tasks
+    from hmlm_sb.benchmark import metrics
     from hmlm_sb.benchmark.data import NETFLUX_NETWORKS, shared_data_dir
-    from hmlm_sb.benchmark.designs import edge_labels
+    from hmlm_sb.benchmark.designs import cell_data, edge_labels
     from hmlm_sb.io import read_network
     from hmlm_sb.models.influence import backbone_fit, residual_correlation, residual_ridge
-    from hmlm_sb.sim.datasets import DatasetSpec, edge_identifiability, make_dataset
 
     for name in args.networks.split(","):
         network = read_network(shared_data_dir() / "netflux" / NETFLUX_NETWORKS[name])
         for seed in seeds:
-            ds = make_dataset(network, DatasetSpec(seed=seed, n_times=100, design=args.design))
-            obs = ds.observed
-            mask = tasks.sparse_mask(len(obs.conditions), len(obs.times), 4)
-            train = obs.with_observed(mask)
-            labels, candidates, ident_labels, keep = edge_labels(ds, obs.species,
-                                                                 edge_identifiability(ds, mask).identifiable)
+            ds, _, train, ident = cell_data(network, seed, args.design)
+            labels, candidates, ident_labels, keep = edge_labels(ds, train.species, ident.identifiable)
             backbone = backbone_fit(train, ds.prior)
             scores = {"residual-corr": residual_correlation(train, backbone)}
             for penalty in args.penalties.split(","):

@@ -33,17 +33,13 @@ def main() -> None:
     torch.set_num_threads(1)
     from hmlm_sb.benchmark import metrics, tasks
     from hmlm_sb.benchmark.data import NETFLUX_NETWORKS, shared_data_dir
-    from hmlm_sb.benchmark.designs import edge_labels, model_edge_scores, residual_scores
+    from hmlm_sb.benchmark.designs import cell_data, edge_labels, model_edge_scores, residual_scores
     from hmlm_sb.io import read_network
     from hmlm_sb.models.base import make_model
-    from hmlm_sb.sim.datasets import DatasetSpec, edge_identifiability, make_dataset
 
     network = read_network(shared_data_dir() / "netflux" / NETFLUX_NETWORKS[args.network])
-    ds = make_dataset(network, DatasetSpec(seed=args.seed, n_times=100, design=args.design))
+    ds, mask, train, ident = cell_data(network, args.seed, args.design)
     obs, truth = ds.observed, ds.truth
-    mask = tasks.sparse_mask(len(obs.conditions), len(obs.times), 4)
-    train = obs.with_observed(mask)
-    ident = edge_identifiability(ds, mask)
     labels, candidates, ident_labels, keep = edge_labels(ds, obs.species, ident.identifiable)
     params = {}
     for item in args.param:

@@ -90,15 +90,21 @@ def run_design_benchmark(config: DesignConfig, progress: Progress | None = None,
     return records
 
 
-def run_cell(config: DesignConfig, network: Network, cell: DesignCell, progress: Progress | None = None) -> list[dict]:
+def cell_data(network: Network, dataset_seed: int, design: str, generator: str = "netflux", n_times: int = 100,
+              points: int = 4):
+    """(dataset, observed mask (C, T), training trajectories, identifiability) of one cell:
+    the simulator's dataset under the design, ``points`` observations per condition."""
     from hmlm_sb.sim.datasets import DatasetSpec, edge_identifiability, make_dataset
 
-    ds = make_dataset(network, DatasetSpec(seed=DATASET_SEED_OFFSET + cell.seed, n_times=config.n_times,
-                                           design=cell.design, generator=cell.generator))
+    ds = make_dataset(network, DatasetSpec(seed=dataset_seed, n_times=n_times, design=design, generator=generator))
+    mask = tasks.sparse_mask(len(ds.observed.conditions), len(ds.observed.times), points)
+    return ds, mask, ds.observed.with_observed(mask), edge_identifiability(ds, mask)
+
+
+def run_cell(config: DesignConfig, network: Network, cell: DesignCell, progress: Progress | None = None) -> list[dict]:
+    ds, mask, train, ident = cell_data(network, DATASET_SEED_OFFSET + cell.seed, cell.design, cell.generator,
+                                       config.n_times, config.points)
     obs, truth = ds.observed, ds.truth
-    mask = tasks.sparse_mask(len(obs.conditions), len(obs.times), config.points)
-    train = obs.with_observed(mask)
-    ident = edge_identifiability(ds, mask)
     tags = {**cell.tags(), "points": config.points, "n_conditions": len(obs.conditions)}
     records = [{"task": "design-ident", **tags, **ident.summary()}]
     labels, candidates, identifiable_labels, keep = edge_labels(ds, obs.species, ident.identifiable)
