@@ -291,15 +291,15 @@ def confident_crosstalk_edges(members: Sequence[Mapping[str, np.ndarray]], speci
     return out
 
 
-POOLED_EDGE_METHODS = {"correlation": "correction_rate", "residual": "backbone_predict"}  # method -> what it needs
-
-
 def written_edge_method(model) -> str:
     """How a trained model's edges are read: its ``edge_method`` when it has what that
-    needs (``"residual"``: a fitted backbone, ``"correlation"``: a learned correction),
-    else ``"jacobian"`` (it has a vector field), else ``"view"``."""
+    needs (``"residual"``: a fitted backbone, ``"correlation"``: a learned correction;
+    :data:`hmlm_sb.models.influence.POOLED_METHODS`), else ``"jacobian"`` (it has a vector
+    field), else ``"view"``."""
+    from hmlm_sb.models.influence import POOLED_METHODS
+
     wanted = getattr(model, "edge_method", "jacobian")
-    if wanted in POOLED_EDGE_METHODS and callable(getattr(model, POOLED_EDGE_METHODS[wanted], None)):
+    if wanted in POOLED_METHODS and callable(getattr(model, POOLED_METHODS[wanted], None)):
         return wanted
     return "jacobian" if callable(getattr(model, "rate_jacobian", None)) else "view"
 
@@ -319,13 +319,12 @@ def trained_crosstalk_edges(model, train, network: Network, *, top_k: int = DEFA
     else its own ``crosstalk()`` view (``method="view"``).
     Species edges carry the sign of their matrix and ``identifiable``
     (:func:`design_identifiability`). One fit, no ensemble."""
-    from hmlm_sb.models.influence import influence, jackknife_backbone_ridge, jackknife_correlations
+    from hmlm_sb.models.influence import POOLED_METHODS, influence, jackknife_pooled
 
     members = None
     method = written_edge_method(model)
-    if method in POOLED_EDGE_METHODS:  # pooled over the design: one matrix, written under every condition
-        jackknife = jackknife_backbone_ridge if method == "residual" else jackknife_correlations
-        pooled, members = jackknife(model, train)
+    if method in POOLED_METHODS:  # pooled over the design: one matrix, written under every condition
+        pooled, members = jackknife_pooled(model, train, method)
         matrices = {name: pooled for name in train.conditions}
     elif method == "jacobian":
         matrices = influence(model, train, method="jacobian")

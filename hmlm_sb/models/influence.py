@@ -45,6 +45,8 @@ from hmlm_sb.network import Network
 from hmlm_sb.trajectories import Trajectories
 
 METHODS = ("jacobian", "correlation", "residual", "attention")
+# the methods pooled over the design (one matrix for every condition) -> what a model needs for them
+POOLED_METHODS = {"correlation": "correction_rate", "residual": "backbone_predict"}
 PARTS = ("correction", "full")
 FD_STEP = 0.05  # state perturbation of the finite-difference fallback
 FD_HORIZON = 0.02  # horizon h in model time units (Richardson-extrapolated with 2h)
@@ -62,7 +64,7 @@ def influence(model, data: Trajectories, *, part: str = "correction", method: st
     if part not in PARTS:
         raise ValueError(f"part must be one of {', '.join(PARTS)}, not {part!r}")
     names = list(conditions or data.conditions)
-    if method in ("correlation", "residual"):
+    if method in POOLED_METHODS:
         pooled = (correction_correlation if method == "correlation" else backbone_residual_ridge)(model, data)
         return {} if pooled is None else {name: pooled for name in names}
     if method == "attention":
@@ -93,7 +95,7 @@ def influence_method(model, method: str = "jacobian") -> str:
     """What :func:`influence` computes for this model: ``jacobian`` (its own vector
     field), ``finite-difference`` (the fallback), or the pooled ``correlation`` /
     ``residual`` / ``attention`` asked for."""
-    if method in ("attention", "correlation", "residual"):
+    if method == "attention" or method in POOLED_METHODS:
         return method
     return "jacobian" if callable(getattr(model, "rate_jacobian", None)) else "finite-difference"
 
@@ -277,11 +279,7 @@ def residual_correlation(data: Trajectories, backbone: np.ndarray) -> np.ndarray
     """(S, S): ``[i, j] = |corr(data_i - backbone_i, data_j)|`` over every observed,
     measured point after the first of each condition (all conditions pooled); 0 where a
     series is flat or has fewer than three points; diagonal 0."""
-    values = np.asarray(data.values, dtype=float)
-    keep = data.observed.copy()
-    keep[:, 0] = False
-    obs = values[keep]  # (N, S)
-    resid = obs - np.asarray(backbone, dtype=float)[keep]
+    resid, obs, _ = _residual_points(data, backbone)  # (N, S) each
     n_species = obs.shape[1]
     out = np.zeros((n_species, n_species))
     finite = np.isfinite(obs)
@@ -316,6 +314,11 @@ def backbone_residual_ridge(model, data: Trajectories, penalty: float | None = N
     backbone leaves is mostly the missing edges' work (docs/crosstalk.md)."""
     points = _backbone_points(model, data)
     return None if points is None else _residual_ridge(points[0], points[1], penalty)
+
+
+def jackknife_pooled(model, data: Trajectories, method: str) -> tuple[np.ndarray | None, list[np.ndarray]]:
+    """(pooled matrix, leave-one-condition-out members) of a :data:`POOLED_METHODS` method."""
+    return (jackknife_correlations if method == "correlation" else jackknife_backbone_ridge)(model, data)
 
 
 def jackknife_backbone_ridge(model, data: Trajectories,
