@@ -73,7 +73,7 @@ class HybridODE(nn.Module):
             return ymax * activity(y)
 
         step = None
-        if isinstance(self.correction, HierarchicalCorrection):
+        if learned and isinstance(self.correction, HierarchicalCorrection):
             step = self.correction.bind(torch.stack([drive, cond.knockdown, cond.inhibit], dim=-1))
 
         def correction(y: torch.Tensor) -> torch.Tensor:  # a knocked-down species' whole target shrinks
