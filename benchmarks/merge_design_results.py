@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from hmlm_sb.benchmark.report import write_design_report
+from hmlm_sb.benchmark.report import write_design_report, write_results
 out = Path(sys.argv[1]); records = []; metas = []
 for spec in sys.argv[2:]:
     path, models, *rename = spec.split(':')
@@ -30,7 +30,9 @@ meta = dict(metas[0])
 meta['command'] = '` + `'.join(m['command'] for m in metas)
 meta['seconds'] = sum(m.get('seconds', 0) for m in metas)
 meta['budget'] = {k: v for m in metas for k, v in m.get('budget', {}).items()}
-out.mkdir(parents=True, exist_ok=True)
-json.dump({'meta': meta, 'records': records}, open(out / 'results.json', 'w'), default=float)
+for key in ('networks', 'designs', 'generators'):  # every run's, in the order first seen
+    meta[key] = list(dict.fromkeys(v for m in metas for v in m.get(key, [])))
+meta['seeds'] = sorted({s for m in metas for s in m.get('seeds', [])})
+write_results(records, out, meta)
 write_design_report(records, out, meta)
 print(out / 'report.md')
